@@ -1,0 +1,3 @@
+from latent_explorer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,260 @@
+"""Command line: ``latent-explorer [gui] | train | encode | info``, built on core/ alone (GUI imported lazily)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+from latent_explorer import __version__
+from latent_explorer.core.errors import CancelledError, LatentExplorerError
+from latent_explorer.core.jobs import Job, Progress, T, run_job
+
+SUBCOMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr; a plain log line per stage when stderr is not a terminal."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last_stage = ""
+        self.last_print = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if p.stage == "epoch done" or (p.message and p.stage != self.last_stage and not self.tty):
+            self._clear()
+            print(p.message or p.stage, file=self.stream, flush=True)
+        if self.tty and (now - self.last_print > 0.1 or p.done == p.total):
+            frac = p.fraction
+            bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac)) if frac is not None else "..."
+            count = f"{p.done}/{p.total}" if p.total else ""
+            self.stream.write(f"\r{p.stage:<16} [{bar}] {count} {p.message}"[:110].ljust(110))
+            self.stream.flush()
+            self.last_print = now
+        self.last_stage = p.stage
+
+    def _clear(self) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * 110 + "\r")
+
+    def close(self) -> None:
+        if self.tty:
+            self._clear()
+            self.stream.flush()
+
+
+def run_with_bar(job: Job[T]) -> T:
+    bar = ProgressBar()
+    try:
+        return run_job(job, bar)
+    finally:
+        bar.close()
+
+
+def command(name: str):
+    def register(fn: Callable[[argparse.Namespace], int]):
+        SUBCOMMANDS[name] = fn
+        return fn
+    return register
+
+
+def add_data_options(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--data", required=required,
+                   help="'digits', 'fashion-mnist[-train|-test]', an IDX/.npz/.npy file or an image folder")
+    p.add_argument("--x-key", help=".npz: name of the image array")
+    p.add_argument("--y-key", help=".npz: name of the label array")
+    p.add_argument("--labels", help=".npy/IDX: labels file")
+    p.add_argument("--shape", help="image folders: HxW to resize to, e.g. 64x64")
+    p.add_argument("--mode", choices=["auto", "L", "RGB"], default="auto", help="image folders: grey or colour")
+    p.add_argument("--attributes", help="image folders: CelebA list_attr_celeba.txt")
+    p.add_argument("--limit", type=int, help="image folders: load at most this many images")
+
+
+def data_options(args: argparse.Namespace) -> dict:
+    opts = {k: getattr(args, k) for k in ("x_key", "y_key", "labels", "mode", "attributes", "limit")
+            if getattr(args, k, None) is not None}
+    if getattr(args, "shape", None):
+        h, _, w = args.shape.lower().partition("x")
+        opts["shape"] = (int(h), int(w or h))
+    return opts
+
+
+def load_data(args: argparse.Namespace):
+    from latent_explorer.core.datasets import iter_load_dataset
+
+    dataset = run_with_bar(iter_load_dataset(args.data, **data_options(args)))
+    for file, reason in dataset.skipped[:10]:
+        print(f"warning: skipped {file}: {reason}", file=sys.stderr)
+    if len(dataset.skipped) > 10:
+        print(f"warning: skipped {len(dataset.skipped) - 10} more unreadable files", file=sys.stderr)
+    return dataset
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="latent-explorer", description="Look inside the latent space of "
+                                     "autoencoders and VAEs. With no command, opens the window on the demo.")
+    parser.add_argument("--version", action="version", version=f"latent-explorer {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    gui = sub.add_parser("gui", help="open the window (the default)")
+    gui.add_argument("--model", help="demo:NAME, a checkpoint folder or a model.toml")
+    add_data_options(gui, required=False)
+    gui.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    gui.add_argument("--session", help="a saved session file to open")
+    gui.add_argument("--allow-pickle", action="store_true", help="allow loading a whole pickled model (runs code)")
+
+    train = sub.add_parser("train", help="train a built-in AE/VAE on a dataset")
+    add_data_options(train)
+    train.add_argument("--arch", default="conv-vae", choices=["conv-ae", "conv-vae", "mlp-ae"])
+    train.add_argument("--z-dim", type=int, default=32)
+    train.add_argument("--beta", type=float, default=1.0, help="KL weight of a VAE (may be as small as 1e-5)")
+    train.add_argument("--epochs", type=int, default=10, help="total epochs (a resumed run continues to this)")
+    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="cpu")
+    train.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    train.add_argument("--out", required=True, help="checkpoint folder to write")
+
+    enc = sub.add_parser("encode", help="encode a dataset and write z, mu, logvar, labels, recon_error")
+    enc.add_argument("--model", required=True)
+    add_data_options(enc)
+    enc.add_argument("--out", required=True, help="output .npz")
+    enc.add_argument("--batch-size", type=int, default=512)
+    enc.add_argument("--seed", type=int, default=0, help="seed of a VAE's z sampling")
+    enc.add_argument("--device", default="auto")
+    enc.add_argument("--no-cache", action="store_true")
+    enc.add_argument("--allow-pickle", action="store_true")
+
+    info = sub.add_parser("info", help="describe a model")
+    info.add_argument("model")
+    info.add_argument("--json", action="store_true")
+    info.add_argument("--allow-pickle", action="store_true")
+
+    demos = sub.add_parser("demos", help="list the built-in demo models")
+    demos.add_argument("--json", action="store_true")
+
+    for register in EXTRA_PARSERS:
+        register(sub)
+    return parser
+
+
+EXTRA_PARSERS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+@command("train")
+def cmd_train(args: argparse.Namespace) -> int:
+    from latent_explorer.core.models.checkpoint import TrainConfig
+    from latent_explorer.core.models.training import iter_train
+
+    dataset = load_data(args)
+    config = TrainConfig(arch=args.arch, z_dim=args.z_dim, input_shape=dataset.image_shape, beta=args.beta,
+                         lr=args.lr, batch_size=args.batch_size, epochs=args.epochs, seed=args.seed)
+    print(f"training {args.arch} z_dim={args.z_dim} beta={args.beta} on {dataset.name} ({len(dataset)} images "
+          f"{list(dataset.image_shape)}) for {args.epochs} epochs → {args.out}", file=sys.stderr)
+    config = run_with_bar(iter_train(config, dataset, args.out, resume=args.resume, device=args.device))
+    last = config.history[-1] if config.history else {}
+    print(json.dumps({"out": args.out, "epochs": config.epochs_done, **last}))
+    return 0
+
+
+@command("encode")
+def cmd_encode(args: argparse.Namespace) -> int:
+    from latent_explorer.core.encoding import iter_encode_cached
+    from latent_explorer.core.models import load_model
+
+    dataset = load_data(args)
+    model = load_model(args.model, device=args.device, allow_pickle=args.allow_pickle,
+                       check_samples=dataset.float_images(slice(0, 2)))
+    codes = run_with_bar(iter_encode_cached(model, dataset, batch_size=args.batch_size, seed=args.seed,
+                                            use_cache=not args.no_cache))
+    codes.save_npz(args.out)
+    print(f"wrote {args.out}: {len(codes)} codes of dimension {codes.latent_dim}"
+          f"{' (VAE: z, mu, logvar)' if codes.is_variational else ''}", file=sys.stderr)
+    return 0
+
+
+@command("info")
+def cmd_info(args: argparse.Namespace) -> int:
+    from latent_explorer.core.models import load_model
+
+    model = load_model(args.model, device="cpu", allow_pickle=args.allow_pickle)
+    facts = {"name": model.name, "kind": model.info.kind, "format": model.info.format,
+             "source": model.info.source, "variational": model.is_variational,
+             "input_shape": list(model.input_shape), "input_range": list(model.input_range),
+             "z_dim": model.latent_dim, "parameters": model.info.parameters,
+             "runs_code_when_loaded": model.info.runs_code,
+             **{k: v for k, v in model.info.extra.items() if v is not None and k != "class_names"}}
+    if args.json:
+        print(json.dumps(facts, indent=2))
+    else:
+        width = max(len(k) for k in facts)
+        for key, value in facts.items():
+            print(f"{key:<{width}}  {value}")
+    return 0
+
+
+@command("demos")
+def cmd_demos(args: argparse.Namespace) -> int:
+    from latent_explorer.core.models import demo_models, demo_path
+    from latent_explorer.core.models.checkpoint import read_config
+
+    rows = []
+    for name in demo_models():
+        cfg = read_config(demo_path(name))
+        rows.append({"model": f"demo:{name}", "arch": cfg.arch, "z_dim": cfg.z_dim, "beta": cfg.beta,
+                     "dataset": cfg.dataset.get("name"), "epochs": cfg.epochs_done})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            print(f"{r['model']:<28} {r['arch']:<9} z_dim={r['z_dim']:<4} beta={r['beta']:<6} "
+                  f"{r['dataset']} ({r['epochs']} epochs)")
+    return 0
+
+
+@command("gui")
+def cmd_gui(args: argparse.Namespace) -> int:
+    from latent_explorer.qt.app import run_app
+
+    return run_app(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["gui", *argv]
+    _load_extensions()
+    args = build_parser().parse_args(argv)
+    try:
+        return SUBCOMMANDS[args.command](args)
+    except CancelledError as exc:
+        print(f"cancelled: {exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except LatentExplorerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _load_extensions() -> None:
+    """Sub-commands that live in their own modules (figure export, ...) register themselves on import."""
+    import importlib
+
+    for module in ("latent_explorer.figures_cli",):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

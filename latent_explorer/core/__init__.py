@@ -1,0 +1,1 @@
+"""Pure compute: datasets, models, encoding, projections and analyses. Never imports Qt."""

@@ -1,0 +1,481 @@
+"""Dataset loaders: sklearn digits, Fashion-MNIST (Debian), IDX pairs, .npz/.npy and image folders.
+
+Every loader returns one `Dataset`. Images are kept as (N, C, H, W); uint8 stays uint8 (a 70,000
+image set is 55 MB instead of 220 MB), floats are float32 in [0, 1]. Nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import struct
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from latent_explorer.core.errors import DatasetError
+from latent_explorer.core.jobs import Job, Progress, run_job
+
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_CLASSES = [
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+]
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
+
+
+@dataclass
+class Dataset:
+    """Images with optional class labels or attributes; what every view and model works on."""
+
+    name: str
+    images: np.ndarray  # (N, C, H, W), uint8 or float32 in [0, 1]
+    labels: np.ndarray | None = None  # (N,) int64 class ids
+    class_names: list[str] | None = None
+    attributes: np.ndarray | None = None  # (N, A) float32, e.g. CelebA's ±1
+    attribute_names: list[str] | None = None
+    sample_names: list[str] | None = None
+    source: str = ""
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason) not loaded
+    _fingerprint: str | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.images.ndim != 4:
+            raise DatasetError(f"images must be (N, C, H, W), got shape {self.images.shape}", path=self.source)
+        n = len(self.images)
+        if self.labels is not None and len(self.labels) != n:
+            raise DatasetError(f"{len(self.labels)} labels for {n} images", path=self.source,
+                               hint="give the labels file that belongs to these images")
+        if self.attributes is not None and len(self.attributes) != n:
+            raise DatasetError(f"{len(self.attributes)} attribute rows for {n} images", path=self.source)
+        if self.labels is not None and self.class_names is None:
+            self.class_names = [str(c) for c in range(int(self.labels.max()) + 1 if n else 0)]
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        c, h, w = self.images.shape[1:]
+        return int(c), int(h), int(w)
+
+    def float_images(self, index: slice | np.ndarray | None = None) -> np.ndarray:
+        """Images (or a subset) as float32 in [0, 1], NCHW: what a model takes."""
+        part = self.images if index is None else self.images[index]
+        if part.dtype == np.uint8:
+            return part.astype(np.float32) / 255.0
+        return np.asarray(part, dtype=np.float32)
+
+    def display_image(self, i: int) -> np.ndarray:
+        """One image as (H, W) or (H, W, 3) float32 in [0, 1], ready for an image view."""
+        return chw_to_hwc(self.float_images(np.array([i]))[0])
+
+    def fingerprint(self) -> str:
+        """Content hash of images and labels: the key for cached encodings and saved sessions."""
+        if self._fingerprint is None:
+            h = hashlib.blake2b(digest_size=16)
+            h.update(str(self.images.shape).encode() + str(self.images.dtype).encode())
+            h.update(np.ascontiguousarray(self.images).data)
+            if self.labels is not None:
+                h.update(np.ascontiguousarray(self.labels).data)
+            self._fingerprint = h.hexdigest()
+        return self._fingerprint
+
+    def subset(self, index: np.ndarray, name: str | None = None) -> Dataset:
+        pick = np.asarray(index)
+        return Dataset(
+            name=name or f"{self.name}[{len(pick)}]",
+            images=self.images[pick],
+            labels=None if self.labels is None else self.labels[pick],
+            class_names=self.class_names,
+            attributes=None if self.attributes is None else self.attributes[pick],
+            attribute_names=self.attribute_names,
+            sample_names=None if self.sample_names is None else [self.sample_names[i] for i in pick],
+            source=self.source,
+        )
+
+
+def chw_to_hwc(image: np.ndarray) -> np.ndarray:
+    """(C, H, W) → (H, W) for one channel, (H, W, 3) for colour."""
+    if image.shape[0] == 1:
+        return image[0]
+    return np.moveaxis(image[:3], 0, -1)
+
+
+# --------------------------------------------------------------------------------------------- arrays
+def as_image_array(array: np.ndarray, source: str = "") -> np.ndarray:
+    """Bring an image array of any usual layout to (N, C, H, W), uint8 or float32 in [0, 1]."""
+    arr = np.asarray(array)
+    if arr.dtype == object or arr.dtype.kind not in "uif b":
+        raise DatasetError(f"images have dtype {arr.dtype}; numbers were expected", path=source,
+                           hint="save the images as a numeric array (uint8 or float)")
+    if arr.ndim == 2:  # (N, D) flattened square images
+        side = int(round(np.sqrt(arr.shape[1])))
+        if side * side != arr.shape[1]:
+            raise DatasetError(f"flat images of length {arr.shape[1]} are not square", path=source,
+                               hint="reshape to (N, H, W) before saving")
+        arr = arr.reshape(len(arr), 1, side, side)
+    elif arr.ndim == 3:
+        arr = arr[:, None]
+    elif arr.ndim == 4:
+        if arr.shape[1] not in (1, 3) and arr.shape[-1] in (1, 3, 4):
+            arr = np.moveaxis(arr[..., :3] if arr.shape[-1] == 4 else arr, -1, 1)
+    else:
+        raise DatasetError(f"images must have 2 to 4 dimensions, got shape {arr.shape}", path=source)
+    if arr.shape[1] not in (1, 3):
+        raise DatasetError(f"images have {arr.shape[1]} channels; 1 (grey) or 3 (RGB) expected", path=source)
+    if len(arr) == 0:
+        raise DatasetError("the array holds no images", path=source)
+    if arr.dtype == np.uint8:
+        return np.ascontiguousarray(arr)
+    arr = arr.astype(np.float32)
+    if not np.isfinite(arr).all():
+        raise DatasetError("images contain NaN or infinite values", path=source)
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo >= 0 and hi <= 1:
+        return np.ascontiguousarray(arr)
+    if lo >= 0 and hi <= 255 and np.all(arr == np.round(arr)):
+        return arr.astype(np.uint8)
+    if lo >= -1 and hi <= 1:
+        return np.ascontiguousarray((arr + 1) / 2)
+    return np.ascontiguousarray((arr - lo) / max(hi - lo, 1e-12))
+
+
+def as_labels(array: np.ndarray | None, n: int, source: str = "") -> np.ndarray | None:
+    if array is None:
+        return None
+    arr = np.asarray(array)
+    if arr.dtype == object:
+        raise DatasetError("labels are an object array", path=source, hint="save labels as integers")
+    arr = arr.reshape(len(arr), -1)
+    if arr.shape[1] > 1:  # one-hot
+        arr = arr.argmax(axis=1)
+    arr = arr.ravel()
+    if len(arr) != n:
+        raise DatasetError(f"{len(arr)} labels for {n} images", path=source,
+                           hint="the labels must be one per image, in the same order")
+    if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
+        raise DatasetError("labels are not whole numbers", path=source)
+    arr = arr.astype(np.int64)
+    if n and arr.min() < 0:
+        raise DatasetError("labels must be class ids ≥ 0", path=source)
+    return arr
+
+
+# ------------------------------------------------------------------------------------------------ IDX
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read one IDX file (MNIST format), gzipped or not, checking magic number and length."""
+    path = Path(path)
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as fh:
+            data = fh.read()
+    except (OSError, EOFError) as exc:
+        raise DatasetError(f"cannot read IDX file ({exc})", path=path,
+                           hint="the file may be truncated or not gzip; download it again") from exc
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
+        raise DatasetError("not an IDX file (bad magic number)", path=path,
+                           hint="IDX files start with 0x00 0x00, a type byte and the number of dimensions")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DatasetError("IDX header is truncated", path=path)
+    dims = struct.unpack(f">{ndim}I", data[4:header])
+    dtype = np.dtype(_IDX_DTYPES[data[2]])
+    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    if len(data) - header != expected:
+        raise DatasetError(f"IDX body has {len(data) - header} bytes, the header promises {expected} for {dims}",
+                           path=path, hint="the file is truncated or corrupt; download it again")
+    return np.frombuffer(data, dtype=dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def guess_idx_labels(images_path: Path) -> Path | None:
+    """``train-images-idx3-ubyte[.gz]`` → the matching ``train-labels-idx1-ubyte[.gz]`` if it exists."""
+    name = images_path.name
+    for a, b in (("images-idx3", "labels-idx1"), ("images.idx3", "labels.idx1"), ("images", "labels")):
+        if a in name:
+            for candidate in (name.replace(a, b), name.replace(a, b).removesuffix(".gz"),
+                              name.replace(a, b) + ".gz"):
+                p = images_path.with_name(candidate)
+                if p.exists() and p != images_path:
+                    return p
+    return None
+
+
+def load_idx(images: str | Path, labels: str | Path | None = None, class_names: list[str] | None = None,
+             name: str | None = None) -> Dataset:
+    images = Path(images)
+    labels_path = Path(labels) if labels else guess_idx_labels(images)
+    x = as_image_array(read_idx(images), str(images))
+    y = as_labels(read_idx(labels_path), len(x), str(labels_path)) if labels_path else None
+    return Dataset(name=name or images.name.split(".")[0], images=x, labels=y, class_names=class_names,
+                   source=str(images))
+
+
+def find_fashion_mnist(root: Path = FASHION_MNIST_DIR) -> list[tuple[Path, Path]]:
+    """(images, labels) file pairs of Debian's dataset-fashion-mnist, train first, then test."""
+    pairs = []
+    for split in ("train", "t10k"):
+        for suffix in (".gz", ""):
+            img = root / f"{split}-images-idx3-ubyte{suffix}"
+            lab = root / f"{split}-labels-idx1-ubyte{suffix}"
+            if img.exists() and lab.exists():
+                pairs.append((img, lab))
+                break
+    return pairs
+
+
+def fashion_mnist_available(root: Path = FASHION_MNIST_DIR) -> bool:
+    return len(find_fashion_mnist(root)) == 2
+
+
+def load_fashion_mnist(root: Path = FASHION_MNIST_DIR, split: str = "all") -> Dataset:
+    """Fashion-MNIST from the Debian package: 60,000 train + 10,000 test images, 10 classes."""
+    pairs = find_fashion_mnist(root)
+    if len(pairs) < 2:
+        raise DatasetError("Fashion-MNIST is not installed", path=root,
+                           hint="apt-get install dataset-fashion-mnist (Debian/Ubuntu)")
+    chosen = {"all": pairs, "train": pairs[:1], "test": pairs[1:]}[split]
+    parts = [load_idx(i, lab) for i, lab in chosen]
+    return Dataset(name="fashion-mnist" if split == "all" else f"fashion-mnist-{split}",
+                   images=np.concatenate([p.images for p in parts]),
+                   labels=np.concatenate([p.labels for p in parts]),
+                   class_names=list(FASHION_MNIST_CLASSES), source="fashion-mnist")
+
+
+def load_digits() -> Dataset:
+    """scikit-learn's 1,797 8×8 digits (values 0–16, scaled to 0–255), always available offline."""
+    from sklearn.datasets import load_digits as sk_digits
+
+    bunch = sk_digits()
+    x = np.round(bunch.images * (255.0 / 16.0)).astype(np.uint8)[:, None]
+    return Dataset(name="digits", images=x, labels=bunch.target.astype(np.int64),
+                   class_names=[str(d) for d in range(10)], source="digits")
+
+
+# ------------------------------------------------------------------------------------------ npz / npy
+def load_npz(path: str | Path, x_key: str | None = None, y_key: str | None = None,
+             class_names: list[str] | None = None) -> Dataset:
+    """A .npz archive: Keras ``mnist.npz`` (x_train/y_train/x_test/y_test) or arrays the user names."""
+    path = Path(path)
+    try:
+        archive = np.load(path, allow_pickle=False)
+        keys = list(archive.files)
+
+        def get(key: str) -> np.ndarray:
+            try:
+                return archive[key]
+            except ValueError as exc:  # object arrays need pickle: refused
+                raise DatasetError(f"array '{key}' is an object array, which would need unpickling", path=path,
+                                   hint="save images and labels as numeric arrays") from exc
+
+        if x_key is None and {"x_train", "x_test"} <= set(keys):
+            x = np.concatenate([get("x_train"), get("x_test")])
+            y = None
+            if {"y_train", "y_test"} <= set(keys):
+                y = np.concatenate([get("y_train"), get("y_test")])
+        else:
+            x_key = x_key or next((k for k in ("x", "images", "X", "data", "arr_0") if k in keys), None)
+            if x_key is None or x_key not in keys:
+                raise DatasetError(f"no image array found; the archive holds {keys}", path=path,
+                                   hint="name the image array (--x-key) and the labels (--y-key)")
+            x = get(x_key)
+            if y_key is None:
+                y_key = next((k for k in ("y", "labels", "targets", "arr_1") if k in keys), None)
+            elif y_key not in keys:
+                raise DatasetError(f"no array '{y_key}'; the archive holds {keys}", path=path)
+            y = get(y_key) if y_key else None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise DatasetError(f"cannot read .npz archive ({exc})", path=path,
+                           hint="the file is truncated or not an .npz; save it again with numpy.savez") from exc
+    images = as_image_array(x, str(path))
+    return Dataset(name=path.stem, images=images, labels=as_labels(y, len(images), str(path)),
+                   class_names=class_names, source=str(path))
+
+
+def load_npy(path: str | Path, labels: str | Path | None = None, class_names: list[str] | None = None) -> Dataset:
+    path = Path(path)
+    try:
+        x = np.load(path, allow_pickle=False)
+        y = np.load(labels, allow_pickle=False) if labels else None
+    except ValueError as exc:
+        raise DatasetError(f"cannot read .npy ({exc})", path=path,
+                           hint="object arrays are refused (they need unpickling); save numeric arrays") from exc
+    except (OSError, EOFError) as exc:
+        raise DatasetError(f"cannot read .npy ({exc})", path=path, hint="the file is truncated or corrupt") from exc
+    images = as_image_array(x, str(path))
+    return Dataset(name=path.stem, images=images, labels=as_labels(y, len(images), str(labels)),
+                   class_names=class_names, source=str(path))
+
+
+# -------------------------------------------------------------------------------------- image folders
+def read_celeba_attributes(path: str | Path) -> tuple[list[str], dict[str, np.ndarray]]:
+    """``list_attr_celeba.txt``: a count line, the attribute names, then ``file ±1 ±1 …`` rows."""
+    path = Path(path)
+    try:
+        lines = path.read_text().splitlines()
+        count = int(lines[0].strip())
+        names = lines[1].split()
+        rows: dict[str, np.ndarray] = {}
+        for line in lines[2:2 + count]:
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != len(names) + 1:
+                raise ValueError(f"row for {parts[0]} has {len(parts) - 1} values, expected {len(names)}")
+            rows[parts[0]] = np.array([float(v) for v in parts[1:]], dtype=np.float32)
+    except (OSError, ValueError, IndexError) as exc:
+        raise DatasetError(f"cannot read attribute file ({exc})", path=path,
+                           hint="expected CelebA's list_attr_celeba.txt layout") from exc
+    return names, rows
+
+
+def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = None, mode: str = "auto",
+                           attributes: str | Path | None = None, limit: int | None = None) -> Job[Dataset]:
+    """Load a folder of images (one sub-folder per class, or flat), centre-cropped and resized to ``shape``.
+
+    Unreadable files are skipped and listed in ``Dataset.skipped``. ``mode`` is "L", "RGB" or "auto".
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError("not a folder", path=root)
+    subdirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    files: list[tuple[Path, int | None]] = []
+    if subdirs:
+        for cls, d in enumerate(subdirs):
+            files += [(f, cls) for f in sorted(d.rglob("*")) if f.suffix.lower() in IMAGE_SUFFIXES]
+    files += [(f, None) for f in sorted(root.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES]
+    if any(c is None for _, c in files) and any(c is not None for _, c in files):
+        files = [(f, c) for f, c in files if c is not None]  # loose files beside class folders: ignore
+    if limit:
+        files = files[:limit]
+    if not files:
+        raise DatasetError("no images found", path=root, hint=f"supported: {', '.join(sorted(IMAGE_SUFFIXES))}")
+    yield Progress("scanning", 0, len(files), f"{len(files)} image files")
+    skipped: list[tuple[str, str]] = []
+    if shape is None or mode == "auto":
+        sizes: Counter = Counter()
+        modes: Counter = Counter()
+        for f, _ in files[:200]:
+            try:
+                with Image.open(f) as im:
+                    sizes[im.size] += 1
+                    modes[im.mode] += 1
+            except (OSError, UnidentifiedImageError):
+                pass
+        if shape is None:
+            (w, h), _ = sizes.most_common(1)[0] if sizes else ((64, 64), 0)
+            shape = (h, w) if max(w, h) <= 128 else (64, 64)
+        if mode == "auto":
+            mode = "L" if set(modes) <= {"L", "1", "I", "I;16", "LA"} else "RGB"
+    h, w = shape
+    channels = 1 if mode == "L" else 3
+    out = np.empty((len(files), channels, h, w), dtype=np.uint8)
+    labels: list[int] = []
+    names: list[str] = []
+    n = 0
+    for i, (f, cls) in enumerate(files):
+        try:
+            with Image.open(f) as im:
+                im = im.convert(mode)
+                out[n] = _fit(im, w, h).reshape(h, w, channels).transpose(2, 0, 1)
+        except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+            skipped.append((str(f), str(exc) or type(exc).__name__))
+            continue
+        labels.append(-1 if cls is None else cls)
+        names.append(str(f.relative_to(root)))
+        n += 1
+        if i % 256 == 0:
+            yield Progress("loading images", i + 1, len(files))
+    if n == 0:
+        raise DatasetError(f"none of the {len(files)} images could be read", path=root)
+    images = out[:n]
+    attr_names, attr = None, None
+    if attributes is not None:
+        attr_names, rows = read_celeba_attributes(attributes)
+        attr = np.zeros((n, len(attr_names)), dtype=np.float32)
+        missing = 0
+        for j, name in enumerate(names):
+            row = rows.get(Path(name).name)
+            if row is None:
+                missing += 1
+            else:
+                attr[j] = row
+        if missing == n:
+            raise DatasetError("no image file name appears in the attribute file", path=attributes)
+    yield Progress("loading images", len(files), len(files))
+    has_classes = subdirs and all(lab >= 0 for lab in labels)
+    return Dataset(name=root.name, images=images,
+                   labels=np.array(labels, dtype=np.int64) if has_classes else None,
+                   class_names=[d.name for d in subdirs] if has_classes else None,
+                   attributes=attr, attribute_names=attr_names, sample_names=names, source=str(root),
+                   skipped=skipped)
+
+
+def _fit(im, w: int, h: int) -> np.ndarray:
+    """Centre-crop to the target aspect ratio, then resize."""
+    from PIL import Image
+
+    iw, ih = im.size
+    target = w / h
+    if iw / ih > target:
+        cw = int(round(ih * target))
+        im = im.crop(((iw - cw) // 2, 0, (iw - cw) // 2 + cw, ih))
+    elif iw / ih < target:
+        ch = int(round(iw / target))
+        im = im.crop((0, (ih - ch) // 2, iw, (ih - ch) // 2 + ch))
+    if im.size != (w, h):
+        im = im.resize((w, h), Image.Resampling.LANCZOS)
+    return np.asarray(im, dtype=np.uint8)
+
+
+# ------------------------------------------------------------------------------------------- dispatch
+def iter_load_dataset(spec: str | Path, **options) -> Job[Dataset]:
+    """Load what ``spec`` names: ``digits``, ``fashion-mnist[-train|-test]`` or a file/folder path."""
+    text = str(spec)
+    if text == "digits":
+        return load_digits()
+    if text.startswith("fashion-mnist"):
+        split = text.removeprefix("fashion-mnist").lstrip("-:") or "all"
+        if split not in ("all", "train", "test"):
+            raise DatasetError(f"unknown Fashion-MNIST split '{split}'", hint="use fashion-mnist, -train or -test")
+        return load_fashion_mnist(split=split)
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise DatasetError("no such file or folder", path=path,
+                           hint="name 'digits', 'fashion-mnist', an IDX/.npz/.npy file or an image folder")
+    if path.is_dir():
+        idx = sorted(path.glob("*images*idx3*"))
+        if idx:
+            parts = [load_idx(p) for p in idx if "t10k" not in p.name] + [load_idx(p) for p in idx if "t10k" in p.name]
+            labels = [p.labels for p in parts]
+            return Dataset(name=path.name, images=np.concatenate([p.images for p in parts]),
+                           labels=None if any(lab is None for lab in labels) else np.concatenate(labels),
+                           class_names=options.get("class_names"), source=str(path))
+        return (yield from iter_load_image_folder(path, shape=options.get("shape"), mode=options.get("mode", "auto"),
+                                                  attributes=options.get("attributes"), limit=options.get("limit")))
+    name = path.name.lower()
+    if name.endswith(".npz"):
+        return load_npz(path, options.get("x_key"), options.get("y_key"), options.get("class_names"))
+    if name.endswith(".npy"):
+        return load_npy(path, options.get("labels"), options.get("class_names"))
+    if "idx" in name or name.endswith("ubyte") or name.endswith("ubyte.gz"):
+        return load_idx(path, options.get("labels"), options.get("class_names"))
+    raise DatasetError("cannot tell the format of this file", path=path,
+                       hint="use an IDX (.idx3-ubyte[.gz]), .npz, .npy file or an image folder")
+
+
+def load_dataset(spec: str | Path, **options) -> Dataset:
+    return run_job(iter_load_dataset(spec, **options))
+
+
+def default_dataset_spec() -> str:
+    return "fashion-mnist" if fashion_mnist_available() else "digits"

@@ -1,0 +1,70 @@
+"""Models: the `LatentModel` interface, built-in architectures, checkpoints and the user's own formats."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from latent_explorer.core.errors import ModelError
+from latent_explorer.core.models.base import (
+    Encoding,
+    LatentModel,
+    ModelInfo,
+    TorchLatentModel,
+    pick_device,
+)
+
+__all__ = ["Encoding", "LatentModel", "ModelInfo", "TorchLatentModel", "pick_device", "load_model",
+           "demo_models", "demo_path"]
+
+
+def demo_root() -> Path:
+    return Path(str(resources.files("latent_explorer") / "resources" / "demo"))
+
+
+def demo_models() -> list[str]:
+    root = demo_root()
+    return sorted(p.name for p in root.iterdir() if (p / "config.json").exists()) if root.exists() else []
+
+
+def demo_path(name: str) -> Path:
+    path = demo_root() / name
+    if not (path / "config.json").exists():
+        raise ModelError(f"no built-in demo model '{name}'", hint=f"choose from: {', '.join(demo_models())}")
+    return path
+
+
+def default_demo_for(dataset_name: str) -> str:
+    return "fashion-conv-vae" if dataset_name.startswith("fashion") else "digits-conv-vae"
+
+
+def load_model(spec: str | Path, device: str | None = None, allow_pickle: bool = False,
+               check_samples=None) -> TorchLatentModel:
+    """Load ``demo:NAME``, a checkpoint folder, or a ``model.toml`` (or the folder holding one).
+
+    The model is checked on two samples (``check_samples``, else random inputs) before it is returned.
+    """
+    from latent_explorer.core.models.checkpoint import is_checkpoint, load_checkpoint
+    from latent_explorer.core.models.user import load_manifest
+
+    text = str(spec)
+    if text.startswith("demo:"):
+        model = load_checkpoint(demo_path(text[5:]), device=device)
+    else:
+        path = Path(text).expanduser()
+        if not path.exists():
+            raise ModelError("no such file or folder", path=path,
+                             hint="name demo:NAME, a checkpoint folder or a model.toml")
+        if path.is_dir() and is_checkpoint(path):
+            model = load_checkpoint(path, device=device)
+        elif path.is_dir() and (path / "model.toml").exists():
+            model = load_manifest(path / "model.toml", device=device, allow_pickle=allow_pickle)
+        elif path.suffix == ".toml":
+            model = load_manifest(path, device=device, allow_pickle=allow_pickle)
+        elif path.suffix in (".pt", ".pth", ".pt2", ".ckpt", ".safetensors"):
+            raise ModelError("a bare weights or program file needs a model.toml manifest beside it", path=path,
+                             hint="write model.toml with format, input_shape and the file names (see README)")
+        else:
+            raise ModelError("not a model: expected a checkpoint folder or a model.toml", path=path)
+    model.check(check_samples)
+    return model

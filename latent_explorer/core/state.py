@@ -1,0 +1,65 @@
+"""The explorer's state as an evented dataclass (psygnal, no Qt).
+
+Views observe it and write to it; none of them owns it. Every field change emits
+``state.events.<field>``; arrays are compared by value, so setting the same selection twice is silent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from psygnal import evented
+
+from latent_explorer.core.datasets import Dataset
+from latent_explorer.core.encoding import Codes
+
+
+def empty_indices() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """Which 2-D view the scatter shows: raw axes i/j, PCA components i/j, a t-SNE layout, or user coords."""
+
+    kind: str = "pca"  # "raw" | "pca" | "tsne" | "custom"
+    i: int = 0
+    j: int = 1
+    key: str = ""  # t-SNE cache key or custom layout name
+
+    def label(self) -> str:
+        if self.kind == "raw":
+            return f"raw z{self.i}/z{self.j}"
+        if self.kind == "pca":
+            return f"PCA {self.i + 1}/{self.j + 1}"
+        return f"{self.kind} {self.key}".strip()
+
+
+@evented
+@dataclass
+class ExplorerState:
+    """What is loaded and what the user is looking at."""
+
+    dataset: Dataset | None = None
+    model: Any = None  # a LatentModel
+    codes: Codes | None = None
+    view: ViewSpec = field(default_factory=ViewSpec)
+    color_by: str = "label"  # "label", "z_norm", "recon_error", "mean_logvar", "attr:<name>", "cluster"
+    hidden_classes: frozenset[int] = frozenset()
+    selection: np.ndarray = field(default_factory=empty_indices)  # selected sample indices, sorted
+    current_index: int | None = None  # the point shown in the inspector
+    current_z: np.ndarray | None = None  # the z the decoder panel shows
+    use_mu: bool = False  # plot mu instead of sampled z (VAE)
+
+    def latent(self) -> np.ndarray | None:
+        """The codes the views plot: mu for a VAE when asked, else z."""
+        if self.codes is None:
+            return None
+        if self.use_mu and self.codes.mu is not None:
+            return self.codes.mu
+        return self.codes.z
+
+    def select(self, indices: np.ndarray | list[int]) -> None:
+        self.selection = np.unique(np.asarray(indices, dtype=np.int64))

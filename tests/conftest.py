@@ -1,0 +1,71 @@
+"""Shared fixtures: headless Qt, an isolated cache and settings, small real datasets and models."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from latent_explorer.core.datasets import Dataset, fashion_mnist_available, load_digits  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path_factory, monkeypatch):
+    """Each test gets its own encoding cache and Qt settings, never the user's."""
+    root = tmp_path_factory.mktemp("env")
+    monkeypatch.setenv("LATENT_EXPLORER_CACHE", str(root / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(root / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(root / "xdgcache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(root / "data"))
+    yield root
+
+
+@pytest.fixture(scope="session")
+def digits() -> Dataset:
+    return load_digits()
+
+
+@pytest.fixture(scope="session")
+def small_images() -> Dataset:
+    """64 random 12×12 grey images in 4 classes: quick to train and encode."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 16)
+    images = (rng.random((64, 1, 12, 12)) * 255).astype(np.uint8)
+    return Dataset(name="small", images=images, labels=labels, class_names=list("abcd"), source="test")
+
+
+@pytest.fixture(scope="session")
+def digits_vae(tmp_path_factory, digits):
+    """A tiny conv VAE trained for one epoch on digits, as a checkpoint folder."""
+    from latent_explorer.core.jobs import run_job
+    from latent_explorer.core.models.checkpoint import TrainConfig
+    from latent_explorer.core.models.training import iter_train
+
+    out = tmp_path_factory.mktemp("ckpt") / "digits-vae"
+    run_job(iter_train(TrainConfig(arch="conv-vae", z_dim=4, epochs=1, batch_size=64), digits, out))
+    return out
+
+
+requires_fashion = pytest.mark.skipif(not fashion_mnist_available(),
+                                      reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
+
+
+@pytest.fixture
+def main_window(qtbot, isolated_dirs):
+    """The real main window with settings in a temporary file; all jobs stopped at teardown."""
+    from PySide6.QtCore import QSettings
+
+    from latent_explorer.qt.app import make_application
+    from latent_explorer.qt.main_window import MainWindow
+
+    make_application()
+    settings = QSettings(str(Path(isolated_dirs) / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    yield window
+    assert window.runner.shutdown(20000), "a worker thread was still running after the test"
