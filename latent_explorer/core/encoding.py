@@ -6,6 +6,7 @@ and a retrained model or an edited dataset is never served stale codes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import zipfile
 from dataclasses import dataclass
@@ -139,8 +140,6 @@ def iter_encode_cached(model: LatentModel, dataset: Dataset, batch_size: int = 5
             pass  # a broken cache entry is simply recomputed
     codes = yield from iter_encode(model, dataset, batch_size=batch_size, seed=seed)
     if use_cache:
-        try:
+        with contextlib.suppress(OSError):  # a read-only cache only costs time
             codes.save_npz(path)
-        except OSError:
-            pass  # a read-only cache only costs time
     return codes

@@ -7,6 +7,7 @@ expects, turns logits or tanh outputs into images in [0, 1], samples z for a VAE
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -104,7 +105,7 @@ class TorchLatentModel:
         self.device = torch.device("cpu")
         self._fingerprint: str | None = None
         for m in self._modules:
-            if hasattr(m, "eval"):
+            with contextlib.suppress(NotImplementedError):  # torch.export modules refuse eval()
                 m.eval()
         self.to(pick_device(str(device) if device else None))
 
