@@ -1,0 +1,119 @@
+"""The class legend beside the scatter: click a class to hide or show it, double-click (or Ctrl/Alt-click) to
+isolate it, and again to show every class."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QListWidget, QListWidgetItem
+
+SWATCH = 12
+HIDDEN_TEXT = QColor(160, 160, 160)
+ISOLATE_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+
+
+def swatch_icon(rgb: tuple[int, int, int], hidden: bool) -> QIcon:
+    """A filled square in the class colour, or an empty outline when the class is hidden."""
+    pixmap = QPixmap(SWATCH, SWATCH)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    color = QColor(*rgb)
+    painter.setPen(QPen(color, 2))
+    painter.setBrush(Qt.BrushStyle.NoBrush if hidden else QBrush(color))
+    painter.drawRect(1, 1, SWATCH - 3, SWATCH - 3)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class ClassLegend(QListWidget):
+    """One row per class (colour, name, count). Emits the new hidden set after every user toggle."""
+
+    sigHiddenChanged = Signal(object)  # set[int]
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setIconSize(QSize(SWATCH, SWATCH))
+        self.setUniformItemSizes(True)
+        self.setToolTip("Click: hide/show a class · double-click or Ctrl-click: show only that class")
+        self._colors: list[tuple[int, int, int]] = []
+        self._hidden: set[int] = set()
+        self._last_press: tuple[int, float, set[int]] | None = None  # row, time, hidden set before it
+
+    @property
+    def hidden(self) -> set[int]:
+        return set(self._hidden)
+
+    def set_classes(self, names: list[str], colors: np.ndarray, counts: np.ndarray | None = None) -> None:
+        """Fill the rows; classes beyond the colour list are not listed."""
+        self.clear()
+        self._colors = [tuple(int(v) for v in c) for c in np.asarray(colors)[:len(names)]]
+        for i, name in enumerate(names[:len(self._colors)]):
+            text = name if counts is None else f"{name}  ({int(counts[i]):,})"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            self.addItem(item)
+        self._hidden = {h for h in self._hidden if h < self.count()}
+        self._restyle()
+
+    def set_hidden(self, hidden: set[int]) -> None:
+        """Show a hidden set decided elsewhere (no signal)."""
+        self._hidden = {int(h) for h in hidden}
+        self._restyle()
+
+    def _restyle(self) -> None:
+        for row in range(self.count()):
+            item = self.item(row)
+            hidden = row in self._hidden
+            item.setIcon(swatch_icon(self._colors[row], hidden))
+            item.setForeground(HIDDEN_TEXT if hidden else self.palette().text().color())
+
+    def _apply(self, hidden: set[int]) -> None:
+        if hidden != self._hidden:
+            self._hidden = hidden
+            self._restyle()
+            self.sigHiddenChanged.emit(set(hidden))
+
+    def toggle(self, row: int) -> None:
+        self._apply(self._hidden ^ {row})
+
+    def isolate(self, row: int, base: set[int] | None = None) -> None:
+        """Show only ``row``; if it already was the only one shown, show all."""
+        base = self._hidden if base is None else base
+        everyone = set(range(self.count()))
+        alone = everyone - {row}
+        self._apply(set() if base == alone else alone)
+
+    # ------------------------------------------------------------------ mouse
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt name
+        item = self.itemAt(event.position().toPoint())
+        if item is None or event.button() != Qt.MouseButton.LeftButton:
+            super().mousePressEvent(event)
+            return
+        row = self.row(item)
+        self._last_press = (row, time.monotonic(), set(self._hidden))
+        if event.modifiers() & ISOLATE_MODIFIERS:
+            self.isolate(row)
+        else:
+            self.toggle(row)
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt name
+        item = self.itemAt(event.position().toPoint())
+        if item is None or event.button() != Qt.MouseButton.LeftButton:
+            super().mouseDoubleClickEvent(event)
+            return
+        row = self.row(item)
+        base = None
+        if self._last_press is not None:
+            # the first click of the pair already toggled the row: isolate relative to the state before it
+            pressed_row, pressed_at, before = self._last_press
+            if pressed_row == row and time.monotonic() - pressed_at < QApplication.doubleClickInterval() / 1000:
+                base = before
+        self._last_press = None
+        self.isolate(row, base=base)
+        event.accept()

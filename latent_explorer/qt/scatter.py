@@ -1,0 +1,533 @@
+"""LatentScatter: the latent-space scatter plot, fast to a million points.
+
+The cloud is one `PointCloudItem` (rasterised with numpy at device resolution each time the view changes), the
+point under the mouse comes from a `core.spatial.GridIndex` (never from per-point graphics objects), and the
+class legend / colour bar sit beside it. The widget emits what the user does (hover, click, box and lasso
+selections, legend toggles, view changes) and shows what it is told (points, colours, selection, markers); it
+owns no application state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QCursor, QImage, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from latent_explorer.core.colors import (
+    UNIFORM_COLOR,
+    categorical_palette,
+    colormap_lut,
+    quantize,
+    value_range,
+)
+from latent_explorer.core.spatial import GridIndex, simplify_polyline
+from latent_explorer.core.splat import MAX_SLOTS, MISSING_SLOT, SortedPoints, build_layers, slot_palette
+from latent_explorer.qt.legend import ClassLegend
+from latent_explorer.qt.point_cloud import PointCloudItem
+from latent_explorer.qt.scatter_toolbar import ScatterToolbar
+from latent_explorer.qt.scatter_view import TOOLS, ScatterViewBox
+
+HOVER_RADIUS_PX = 8.0
+HOVER_RATE_HZ = 60
+VIEW_SETTLE_MS = 150
+INDEX_PREBUILD_MS = 250
+LASSO_STEP_PX = 2.0
+RESET_PADDING = 0.03
+SUBTRACT_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+
+
+def selection_mode(modifiers: Qt.KeyboardModifier) -> str:
+    """Shift adds to the selection, Ctrl or Alt subtracts from it, no modifier replaces it."""
+    if modifiers & Qt.KeyboardModifier.ShiftModifier:
+        return "add"
+    if modifiers & SUBTRACT_MODIFIERS:
+        return "subtract"
+    return "replace"
+
+
+class PassiveScatterItem(pg.ScatterPlotItem):
+    """A few symbols (hover ring, named markers) that never take a click meant for the points beneath."""
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802 - pyqtgraph name
+        ev.ignore()
+
+
+class LatentScatter(QWidget):
+    """The scatter plot of a 2-D view of the codes.
+
+    Shows: `set_points`, then `set_categorical` / `set_continuous` / `set_uniform`, `set_selection`,
+    `set_hidden_classes`, `set_marker`. Reports: sigHovered / sigClicked (point index or -1), sigSelected
+    (indices, "replace" | "add" | "subtract"), sigHiddenChanged (legend toggles), sigMouseMoved (data x, y),
+    sigViewChanged ((x0, x1, y0, y1) once the view settles) and sigPathDrawn (the "path" tool's polyline).
+    ``plot_item`` takes the overlays of other views.
+    """
+
+    sigHovered = Signal(int)
+    sigClicked = Signal(int)
+    sigSelected = Signal(object, str)
+    sigMouseMoved = Signal(float, float)
+    sigViewChanged = Signal(object)
+    sigHiddenChanged = Signal(object)
+    sigPathDrawn = Signal(object)  # (n, 2) data coordinates of a polyline drawn with the "path" tool
+
+    def __init__(self, parent: QWidget | None = None, toolbar: bool = True) -> None:
+        super().__init__(parent)
+        self._xy = np.zeros((0, 2))
+        self._points = SortedPoints(self._xy)
+        self._grid: GridIndex | None = None
+        self._mode = "uniform"  # "uniform" | "categorical" | "continuous"
+        self._labels: np.ndarray | None = None
+        self._names: list[str] = []
+        self._class_colors = np.zeros((0, 3), np.uint8)
+        self._values: np.ndarray | None = None
+        self._value_label = ""
+        self._cmap = "viridis"
+        self._levels = (0.0, 1.0)
+        self._uniform_color = UNIFORM_COLOR
+        self._hidden: set[int] = set()
+        self._shown: np.ndarray | None = None
+        self._selection = np.zeros(0, np.int64)
+        self._hovered = -1
+        self._markers: dict[str, PassiveScatterItem] = {}
+
+        self.plot_widget = pg.GraphicsLayoutWidget()
+        self.plot_widget.setBackground("w")
+        self.view_box = ScatterViewBox(self)
+        self.plot_item: pg.PlotItem = self.plot_widget.addPlot(row=0, col=0, viewBox=self.view_box)
+        self.plot_item.hideButtons()
+        self.view_box.disableAutoRange()
+        self.cloud = PointCloudItem()
+        self.cloud.setZValue(-10)  # overlays other panels add (paths, ellipses) go above the points
+        self.plot_item.addItem(self.cloud)
+        self.hover_marker = PassiveScatterItem(size=12, pen=pg.mkPen((0, 0, 0), width=1.5), brush=None)
+        self.hover_marker.setZValue(50)
+        self.plot_item.addItem(self.hover_marker, ignoreBounds=True)
+        self.color_bar: pg.ColorBarItem | None = None
+
+        self.legend = ClassLegend()
+        self.legend.setMaximumWidth(190)
+        self.legend.hide()
+        self.legend.sigHiddenChanged.connect(self._on_legend_hidden)
+
+        self.toolbar = ScatterToolbar()
+        self.toolbar.sigTool.connect(self.set_tool)
+        self.toolbar.sigResetView.connect(self.reset_view)
+        self.toolbar.sigDensity.connect(self.set_density_mode)
+        self.toolbar.sigPointSize.connect(self.set_point_size)
+        self.toolbar.sigOpacity.connect(self.set_opacity)
+        self.toolbar.setVisible(toolbar)
+
+        self.missing_label = QLabel(self.plot_widget)
+        self.missing_label.setStyleSheet("color: #b03030; background: rgba(255,255,255,200); padding: 2px;")
+        self.missing_label.hide()
+        self.tooltip_label = QLabel(self.plot_widget)
+        self.tooltip_label.setStyleSheet("background: #ffffee; border: 1px solid #888; padding: 3px;")
+        self.tooltip_label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.tooltip_label.hide()
+
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.plot_widget, 1)
+        row.addWidget(self.legend)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.toolbar)
+        layout.addLayout(row, 1)
+
+        self._mouse_proxy = pg.SignalProxy(self.plot_widget.scene().sigMouseMoved, rateLimit=HOVER_RATE_HZ,
+                                           slot=self._on_mouse_moved)
+        self._view_timer = QTimer(self, singleShot=True, interval=VIEW_SETTLE_MS)
+        self._view_timer.timeout.connect(lambda: self.sigViewChanged.emit(self.visible_rect()))
+        self.view_box.sigRangeChanged.connect(self._view_timer.start)
+        self.view_box.sigResized.connect(self._place_overlays)
+        self._index_timer = QTimer(self, singleShot=True, interval=INDEX_PREBUILD_MS)
+        self._index_timer.timeout.connect(self._spatial_index)
+        self._levels_timer = QTimer(self, singleShot=True, interval=30)
+        self._levels_timer.timeout.connect(self._apply_color_bar_levels)
+        self.plot_widget.installEventFilter(self)
+
+    # ------------------------------------------------------------------ data
+    @property
+    def n_points(self) -> int:
+        return len(self._xy)
+
+    @property
+    def missing_count(self) -> int:
+        """How many rows have NaN/inf coordinates (not drawn, not selectable)."""
+        return self._points.missing_count
+
+    @property
+    def selection(self) -> np.ndarray:
+        return self._selection.copy()
+
+    @property
+    def hidden_classes(self) -> set[int]:
+        return set(self._hidden)
+
+    @property
+    def hovered_index(self) -> int:
+        return self._hovered
+
+    @property
+    def tool(self) -> str:
+        return self.view_box.tool
+
+    @property
+    def point_size(self) -> int:
+        """Dot diameter in (logical) pixels."""
+        return self.cloud.point_size
+
+    @property
+    def opacity(self) -> float:
+        return self.cloud.opacity
+
+    @property
+    def density_mode(self) -> bool:
+        return self.cloud.density
+
+    def set_points(self, xy: np.ndarray, keep_view: bool = False) -> None:
+        """New coordinates (N, 2). Colours, selection and hidden classes are kept while N stays the same."""
+        xy = np.asarray(xy, dtype=np.float64)
+        if xy.ndim != 2 or xy.shape[1] != 2:
+            raise ValueError(f"set_points takes an (N, 2) array, got shape {xy.shape}")
+        if len(xy) != len(self._xy):
+            self._mode, self._labels, self._values = "uniform", None, None
+            self._selection = np.zeros(0, np.int64)
+            self._shown = None
+            self.legend.hide()
+            self._show_color_bar(False)
+        self._xy = xy
+        self._points = SortedPoints(xy)
+        self._grid = None
+        self._index_timer.start()
+        self.cloud.set_points(self._points)
+        self._set_hovered(-1)
+        self._restyle()
+        self._show_missing()
+        if not keep_view:
+            self.reset_view()
+
+    def set_categorical(self, labels: np.ndarray, names: Sequence[str]) -> None:
+        """Colour by class: tab10/tab20/glasbey, with a legend (click hides, double-click isolates)."""
+        labels = self._per_point(labels, "labels").astype(np.int64)
+        names = [str(n) for n in names]
+        self._mode, self._labels, self._names = "categorical", labels, names
+        self._class_colors = categorical_palette(len(names))
+        valid = labels[(labels >= 0) & (labels < len(names))]
+        counts = np.bincount(valid, minlength=len(names))
+        self._hidden = {h for h in self._hidden if h < len(names)}
+        self.legend.set_classes(names, self._class_colors[np.arange(len(names)) % MAX_SLOTS], counts)
+        self.legend.set_hidden(self._hidden)
+        self.legend.show()
+        self._show_color_bar(False)
+        self._restyle()
+
+    def set_continuous(self, values: np.ndarray, label: str, cmap: str = "viridis") -> None:
+        """Colour by a value through a colour map, with a colour bar whose handles adjust the range."""
+        values = self._per_point(values, "values").astype(np.float32)
+        lut = colormap_lut(cmap, MAX_SLOTS)  # raises for an unknown name before anything changes
+        self._mode, self._values, self._value_label, self._cmap = "continuous", values, label, cmap
+        self._levels = value_range(values)
+        self.legend.hide()
+        self._show_color_bar(True, lut)
+        self._restyle()
+
+    def set_uniform(self, color: tuple[int, int, int] = UNIFORM_COLOR) -> None:
+        """One colour for every point (colour by "none")."""
+        self._mode, self._uniform_color = "uniform", tuple(int(c) for c in color)
+        self.legend.hide()
+        self._show_color_bar(False)
+        self._restyle()
+
+    def set_hidden_classes(self, hidden: set[int]) -> None:
+        """Hide these classes (categorical colouring). Does not emit sigHiddenChanged."""
+        self._hidden = {int(h) for h in hidden}
+        self.legend.set_hidden(self._hidden)
+        self._restyle()
+
+    def set_selection(self, indices: np.ndarray) -> None:
+        """Highlight these points and grey the rest; an empty array greys nothing."""
+        idx = np.unique(np.asarray(indices, dtype=np.int64).ravel())
+        self._selection = idx[(idx >= 0) & (idx < self.n_points)]
+        self._restyle()
+
+    def _per_point(self, array: np.ndarray, what: str) -> np.ndarray:
+        array = np.asarray(array).ravel()
+        if len(array) != self.n_points:
+            raise ValueError(f"{len(array)} {what} for {self.n_points} points")
+        return array
+
+    # ------------------------------------------------------------------ style
+    def set_point_size(self, px: float) -> None:
+        self.cloud.set_point_size(px)
+        self._sync_toolbar()
+
+    def set_opacity(self, a: float) -> None:
+        self.cloud.set_opacity(a)
+        self._sync_toolbar()
+
+    def set_density_mode(self, on: bool) -> None:
+        self.cloud.set_density_mode(on)
+        self._sync_toolbar()
+
+    def set_axis_labels(self, x: str, y: str) -> None:
+        self.plot_item.setLabel("bottom", x)
+        self.plot_item.setLabel("left", y)
+
+    def set_tool(self, tool: str) -> None:
+        """"pan" | "zoom" | "box" | "lasso" | "path" — what a left drag does."""
+        self.view_box.set_tool(tool)
+        cursor = Qt.CursorShape.OpenHandCursor if tool == "pan" else Qt.CursorShape.CrossCursor
+        self.plot_widget.viewport().setCursor(cursor)
+        self._sync_toolbar()
+
+    def _sync_toolbar(self) -> None:
+        self.toolbar.show_state(self.view_box.tool, self.cloud.density, self.cloud.point_size, self.cloud.opacity)
+
+    def _color_slots(self) -> tuple[np.ndarray, np.ndarray]:
+        """Colour slot of every point and the (256, 3) slot palette for the current colouring."""
+        n = self.n_points
+        if self._mode == "categorical" and self._labels is not None:
+            labels = self._labels
+            valid = (labels >= 0) & (labels < len(self._names))
+            slots = np.full(n, MISSING_SLOT, np.uint8)
+            slots[valid] = (labels[valid] % MAX_SLOTS + 1).astype(np.uint8)
+            return slots, slot_palette(self._class_colors)
+        if self._mode == "continuous" and self._values is not None:
+            level = quantize(self._values, *self._levels, MAX_SLOTS)
+            slots = np.where(level < 0, MISSING_SLOT, level + 1).astype(np.uint8)
+            return slots, slot_palette(colormap_lut(self._cmap, MAX_SLOTS))
+        return np.ones(n, np.uint8), slot_palette(np.array([self._uniform_color], np.uint8))
+
+    def _restyle(self) -> None:
+        slots, palette = self._color_slots()
+        self._shown = None
+        if self._mode == "categorical" and self._hidden and self._labels is not None:
+            self._shown = ~np.isin(self._labels, np.fromiter(self._hidden, np.int64))
+        selected = None
+        if len(self._selection):
+            selected = np.zeros(self.n_points, bool)
+            selected[self._selection] = True
+        self.cloud.set_layers(build_layers(self._points, slots, palette, self._shown, selected), palette)
+        if self._hovered >= 0 and self._shown is not None and not self._shown[self._hovered]:
+            self._set_hovered(-1)
+
+    def _show_color_bar(self, on: bool, lut: np.ndarray | None = None) -> None:
+        if not on:
+            if self.color_bar is not None:
+                self.color_bar.hide()
+            return
+        cmap = pg.ColorMap(np.linspace(0.0, 1.0, len(lut)), lut)
+        lo, hi = self._levels
+        if self.color_bar is None:
+            self.color_bar = pg.ColorBarItem(values=(lo, hi), colorMap=cmap, label=self._value_label,
+                                             interactive=True, rounding=(hi - lo) / 1000.0, colorMapMenu=False)
+            self.color_bar.sigLevelsChanged.connect(lambda *_: self._levels_timer.start())
+            self.color_bar.sigLevelsChangeFinished.connect(self._apply_color_bar_levels)
+            self.plot_widget.addItem(self.color_bar, row=0, col=1)
+        else:
+            self.color_bar.rounding = (hi - lo) / 1000.0
+            self.color_bar.setColorMap(cmap)
+            self.color_bar.setLevels((lo, hi))
+            self.color_bar.getAxis("left").setLabel(self._value_label)
+        self.color_bar.show()
+
+    def _apply_color_bar_levels(self, *_) -> None:
+        if self.color_bar is None or self._mode != "continuous":
+            return
+        levels = tuple(float(v) for v in self.color_bar.levels())
+        if levels != self._levels and levels[1] > levels[0]:
+            self._levels = levels
+            self._restyle()
+
+    @property
+    def color_levels(self) -> tuple[float, float]:
+        """(vmin, vmax) of the continuous colouring."""
+        return self._levels
+
+    def _on_legend_hidden(self, hidden: set[int]) -> None:
+        self._hidden = set(hidden)
+        self._restyle()
+        self.sigHiddenChanged.emit(set(hidden))
+
+    # ------------------------------------------------------------------ markers and overlays
+    def set_marker(self, name: str, xy: tuple[float, float] | None, color="#d62728", symbol: str = "star",
+                   size: float = 18) -> None:
+        """A named marker drawn on top of the cloud (e.g. "current z"); ``xy=None`` removes it."""
+        item = self._markers.get(name)
+        if xy is None:
+            if item is not None:
+                self.plot_item.removeItem(item)
+                del self._markers[name]
+            return
+        if item is None:
+            item = PassiveScatterItem()
+            item.setZValue(100 + len(self._markers))
+            self.plot_item.addItem(item, ignoreBounds=True)
+            self._markers[name] = item
+        item.setData(pos=[tuple(float(v) for v in xy)], symbol=symbol, size=size, brush=pg.mkBrush(color),
+                     pen=pg.mkPen((0, 0, 0), width=1))
+
+    def markers(self) -> list[str]:
+        return list(self._markers)
+
+    def show_tooltip(self, content: str | QPixmap | QImage, pos: QPoint | None = None) -> None:
+        """Show text (rich text allowed) or an image in a small box near ``pos`` (widget coordinates; default:
+        the mouse). It stays inside the plot and ignores the mouse; `hide_tooltip` removes it."""
+        label = self.tooltip_label
+        if isinstance(content, QImage):
+            content = QPixmap.fromImage(content)
+        if isinstance(content, QPixmap):
+            label.setPixmap(content)
+        else:
+            label.setText(content)
+        label.adjustSize()
+        anchor = self.plot_widget.mapFromGlobal(QCursor.pos()) if pos is None else self.plot_widget.mapFrom(self, pos)
+        area = self.plot_widget.rect()
+        x = anchor.x() + 16
+        y = anchor.y() + 16
+        if x + label.width() > area.right():
+            x = anchor.x() - 16 - label.width()
+        if y + label.height() > area.bottom():
+            y = anchor.y() - 16 - label.height()
+        label.move(max(0, x), max(0, y))
+        label.show()
+        label.raise_()
+
+    def hide_tooltip(self) -> None:
+        self.tooltip_label.hide()
+
+    def _show_missing(self) -> None:
+        missing = self.missing_count
+        self.missing_label.setVisible(missing > 0)
+        if missing:
+            self.missing_label.setText(f"{missing:,} of {self.n_points:,} points not drawn: NaN/inf coordinates")
+            self.missing_label.adjustSize()
+            self._place_overlays()
+
+    def _place_overlays(self) -> None:
+        """The missing-points note sits in the top-left corner of the plot area."""
+        corner = self.plot_widget.mapFromScene(self.view_box.sceneBoundingRect().topLeft())
+        self.missing_label.move(corner.x() + 6, corner.y() + 6)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        self._place_overlays()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt name
+        if watched is self.plot_widget:
+            if event.type() == QEvent.Type.Leave:
+                self._set_hovered(-1)
+            elif event.type() == QEvent.Type.Resize:
+                self._place_overlays()
+        return super().eventFilter(watched, event)
+
+    # ------------------------------------------------------------------ view
+    def visible_rect(self) -> tuple[float, float, float, float]:
+        """(x0, x1, y0, y1) of the data shown."""
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        return float(x0), float(x1), float(y0), float(y1)
+
+    def set_view(self, x0: float, x1: float, y0: float, y1: float) -> None:
+        """Show exactly this data rectangle."""
+        self.view_box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+
+    def reset_view(self) -> None:
+        """Show the whole cloud (every finite point)."""
+        if not len(self._points):
+            return
+        (x0, y0), (x1, y1) = self._points.lo, self._points.hi
+        pad_x, pad_y = (x1 - x0) * RESET_PADDING, (y1 - y0) * RESET_PADDING
+        if pad_x <= 0 or pad_y <= 0:  # one point, or all on a line: show a unit around them
+            pad_x = pad_y = max(pad_x, pad_y, 0.5)
+        self.set_view(x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y)
+
+    def map_to_widget(self, x: float, y: float) -> QPointF:
+        """Data coordinates → this widget's pixel coordinates."""
+        scene = self.view_box.mapViewToScene(QPointF(x, y))
+        viewport = self.plot_widget.viewportTransform().map(scene)
+        return QPointF(self.plot_widget.viewport().mapTo(self, viewport))
+
+    def map_from_widget(self, x_px: float, y_px: float) -> QPointF:
+        """This widget's pixel coordinates → data coordinates."""
+        return self.view_box.mapSceneToView(self._widget_to_scene(x_px, y_px))
+
+    def _widget_to_scene(self, x_px: float, y_px: float) -> QPointF:
+        viewport = self.plot_widget.viewport().mapFrom(self, QPointF(x_px, y_px))
+        inverse, _ = self.plot_widget.viewportTransform().inverted()
+        return inverse.map(viewport)
+
+    # ------------------------------------------------------------------ look-ups
+    def _spatial_index(self) -> GridIndex:
+        if self._grid is None:
+            self._grid = GridIndex(self._xy)
+        return self._grid
+
+    def nearest(self, x_px: float, y_px: float, radius_px: float = HOVER_RADIUS_PX) -> int:
+        """Index of the shown point nearest to widget pixel (x_px, y_px) within ``radius_px`` pixels, or -1."""
+        return self._nearest_scene(self._widget_to_scene(x_px, y_px), radius_px)
+
+    def _nearest_scene(self, scene_pos: QPointF, radius_px: float) -> int:
+        if not len(self._points) or not self.view_box.sceneBoundingRect().contains(scene_pos):
+            return -1
+        here = self.view_box.mapSceneToView(scene_pos)
+        per_px_x, per_px_y = self.view_box.viewPixelSize()
+        return self._spatial_index().nearest(here.x(), here.y(), radius_px * per_px_x, radius_px * per_px_y,
+                                             allowed=self._shown)
+
+    def _set_hovered(self, index: int) -> None:
+        if index == self._hovered:
+            return
+        self._hovered = index
+        if index < 0:
+            self.hover_marker.setData([], [])
+        else:
+            self.hover_marker.setData([self._xy[index, 0]], [self._xy[index, 1]])
+        self.sigHovered.emit(index)
+
+    def _on_mouse_moved(self, args) -> None:
+        scene_pos = args[0]
+        if not self.view_box.sceneBoundingRect().contains(scene_pos):
+            self._set_hovered(-1)
+            return
+        here = self.view_box.mapSceneToView(scene_pos)
+        self.sigMouseMoved.emit(float(here.x()), float(here.y()))
+        self._set_hovered(self._nearest_scene(scene_pos, HOVER_RADIUS_PX))
+
+    # ------------------------------------------------------------------ gestures (called by the ViewBox)
+    def on_click(self, scene_pos: QPointF, modifiers: Qt.KeyboardModifier) -> None:
+        self.sigClicked.emit(self._nearest_scene(scene_pos, HOVER_RADIUS_PX))
+
+    def on_box(self, rect: QRectF, modifiers: Qt.KeyboardModifier) -> None:
+        picked = self._spatial_index().in_rect(rect.left(), rect.right(), rect.top(), rect.bottom(),
+                                               allowed=self._shown)
+        self.sigSelected.emit(picked, selection_mode(modifiers))
+
+    def on_lasso(self, polygon: np.ndarray, modifiers: Qt.KeyboardModifier) -> None:
+        per_px = np.array(self.view_box.viewPixelSize(), dtype=np.float64)
+        polygon = simplify_polyline(polygon / per_px, LASSO_STEP_PX) * per_px
+        picked = self._spatial_index().in_polygon(polygon, allowed=self._shown)
+        self.sigSelected.emit(picked, selection_mode(modifiers))
+
+    def on_path(self, polyline: np.ndarray) -> None:
+        self.sigPathDrawn.emit(polyline)
+
+    def select_polygon(self, polygon: np.ndarray, mode: str = "replace") -> np.ndarray:
+        """Indices of the shown points inside a data-space polygon; emits sigSelected like a lasso would."""
+        picked = self._spatial_index().in_polygon(np.asarray(polygon, np.float64), allowed=self._shown)
+        self.sigSelected.emit(picked, mode)
+        return picked
+
+    def select_rect(self, x0: float, x1: float, y0: float, y1: float, mode: str = "replace") -> np.ndarray:
+        """Indices of the shown points inside a data rectangle; emits sigSelected like a box would."""
+        picked = self._spatial_index().in_rect(x0, x1, y0, y1, allowed=self._shown)
+        self.sigSelected.emit(picked, mode)
+        return picked
+
+
+__all__ = ["LatentScatter", "TOOLS", "selection_mode"]
