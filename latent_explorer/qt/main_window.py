@@ -1,7 +1,8 @@
-"""The main window: loading panes, status bar with progress and Cancel, and the dockable panels.
+"""The main window: the latent scatter in the centre, status bar with progress and Cancel, dockable panels.
 
 Panels live in ``latent_explorer/qt/panels/``: every module there that defines
 ``create_panels(window) -> list[Panel]`` is mounted as dock widgets, so a new panel never edits this file.
+The scatter is driven by a `ViewController` (``window.view_controller``) that maps the state onto it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -32,7 +33,10 @@ from latent_explorer.core.encoding import iter_encode_cached
 from latent_explorer.core.errors import LatentExplorerError, UnsafeFileError
 from latent_explorer.core.jobs import Progress
 from latent_explorer.core.models import default_demo_for, demo_models, load_model
+from latent_explorer.core.projections import PCAModel, Projection
 from latent_explorer.core.state import ExplorerState
+from latent_explorer.qt.scatter import LatentScatter
+from latent_explorer.qt.view_controller import ViewController
 from latent_explorer.workers.runner import JobRunner
 
 MAX_RECENT = 10
@@ -50,6 +54,8 @@ class Panel:
 
 
 class MainWindow(QMainWindow):
+    recent_changed = Signal()  # the recent files list changed
+
     def __init__(self, settings: QSettings | None = None):
         super().__init__()
         self.setWindowTitle(f"Latent Explorer {__version__}")
@@ -65,9 +71,12 @@ class MainWindow(QMainWindow):
         self._pending_model: str | None = None
         self._build_status_bar()
         self._build_menus()
-        self.central: QWidget = QLabel("Open a model and a dataset (File menu, Demos menu, or drop files here).")
-        self.central.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(self.central)
+        self.scatter = LatentScatter()
+        self.central: QWidget = self.scatter
+        self.setCentralWidget(self.scatter)
+        self.view_controller = ViewController(self, self.scatter)
+        self.view_controller.missing_changed.connect(self._on_missing_changed)
+        self.view_controller.message.connect(self.status_label.setText)
         self._mount_panels()
         self.runner.progress.connect(self._on_job_progress)
         self.runner.finished.connect(self._on_job_finished)
@@ -86,7 +95,14 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.cancel_jobs)
+        self.job_label = QLabel()  # the running job's stage: the status text stays for results and errors
+        self.job_label.setVisible(False)
+        self.missing_label = QLabel()
+        self.missing_label.setVisible(False)
+        self.missing_label.setToolTip("samples whose coordinates in this view are NaN or infinite are not drawn")
         bar.addWidget(self.status_label, 1)
+        bar.addPermanentWidget(self.missing_label)
+        bar.addPermanentWidget(self.job_label)
         bar.addPermanentWidget(self.progress_bar)
         bar.addPermanentWidget(self.cancel_button)
 
@@ -97,6 +113,7 @@ class MainWindow(QMainWindow):
         self._action(self.file_menu, "Open &Dataset…", self.ask_open_dataset, QKeySequence("Ctrl+O"))
         self.recent_menu = self.file_menu.addMenu("Open &Recent")
         self._fill_recent_menu()
+        self._action(self.file_menu, "Load 2-D &Coordinates…", self.ask_load_coordinates)
         self.file_menu.addSeparator()
         self.export_menu = self.file_menu.addMenu("&Export")
         self.file_menu.addSeparator()
@@ -122,10 +139,12 @@ class MainWindow(QMainWindow):
         for info in sorted(pkgutil.iter_modules(panels_pkg.__path__), key=lambda m: m.name):
             module = importlib.import_module(f"{panels_pkg.__name__}.{info.name}")
             factory = getattr(module, "create_panels", None)
-            if factory is None:
-                continue
-            for panel in factory(self):
-                self.add_panel(panel)
+            if factory is not None:
+                for panel in factory(self):
+                    self.add_panel(panel)
+            installer = getattr(module, "install", None)  # menus, actions, controllers without a dock
+            if installer is not None:
+                installer(self)
 
     def add_panel(self, panel: Panel) -> QDockWidget:
         dock = QDockWidget(panel.title, self)
@@ -140,6 +159,20 @@ class MainWindow(QMainWindow):
     def set_central(self, widget: QWidget) -> None:
         self.central = widget
         self.setCentralWidget(widget)
+
+    # ------------------------------------------------------------------ the current view
+    @property
+    def pca(self) -> PCAModel | None:
+        """The PCA of the plotted codes, fitted once per encoding (None until fitted)."""
+        return self.view_controller.pca
+
+    def current_projection(self) -> Projection | None:
+        """The projection of ``state.view``, to turn points of the scatter back into codes."""
+        return self.view_controller.current_projection()
+
+    def load_coordinates(self, path: str) -> str | None:
+        """Add an (N, 2) coordinates file as one more view; returns its key, None (and a message) if refused."""
+        return self.view_controller.load_coordinates(path)
 
     # ------------------------------------------------------------------ opening
     def open_initial(self, model: str | None = None, data: str | None = None, device: str = "auto",
@@ -207,7 +240,7 @@ class MainWindow(QMainWindow):
         text = progress.stage + (f": {progress.message}" if progress.message else "")
         if progress.total:
             text += f" ({progress.done:,}/{progress.total:,})"
-        self.status_label.setText(text)
+        self.job_label.setText(text)
 
     @Slot(str, object)
     def _on_job_finished(self, name: str, result: Any) -> None:
@@ -233,6 +266,10 @@ class MainWindow(QMainWindow):
         elif name == "encode":
             self.state.codes = result
             self.status_label.setText(f"encoded {len(result):,} samples → z_dim {result.latent_dim}")
+        elif name == "tsne":
+            self.status_label.setText(f"t-SNE finished: {len(result):,} points")
+        elif name == "pca":
+            self.status_label.setText("PCA fitted")
 
     def _check_and_encode(self) -> None:
         try:
@@ -261,7 +298,13 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:
         self.progress_bar.setVisible(busy)
+        self.job_label.setVisible(busy)
         self.cancel_button.setVisible(busy)
+
+    @Slot(int)
+    def _on_missing_changed(self, n: int) -> None:
+        self.missing_label.setText(f"{n:,} points not drawn (NaN/inf)")
+        self.missing_label.setVisible(n > 0)
 
     @Slot()
     def cancel_jobs(self) -> None:
@@ -283,6 +326,12 @@ class MainWindow(QMainWindow):
         if path:
             self.open_model(str(Path(path).parent) if Path(path).name == "config.json" else path)
 
+    def ask_load_coordinates(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load 2-D coordinates (one row per sample)", "",
+                                              "Coordinates (*.npy *.npz *.csv *.tsv *.txt);;All files (*)")
+        if path:
+            self.load_coordinates(path)
+
     def ask_open_dataset(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open dataset", "",
                                               "Datasets (*.npz *.npy *ubyte *ubyte.gz *idx*);;All files (*)")
@@ -294,6 +343,17 @@ class MainWindow(QMainWindow):
         recent.insert(0, f"{kind}:{spec}")
         self.settings.setValue("recent", recent[:MAX_RECENT])
         self._fill_recent_menu()
+        self.recent_changed.emit()
+
+    def recent_files(self) -> list[tuple[str, str]]:
+        """(kind, spec) of the recently opened models ("model") and datasets ("data"), newest first."""
+        return [(kind, spec) for kind, _, spec in (entry.partition(":") for entry in self._recent())]
+
+    def open_recent(self, kind: str, spec: str) -> None:
+        if kind == "model":
+            self.open_model(spec)
+        else:
+            self.open_dataset(spec)
 
     def _recent(self) -> list[str]:
         value = self.settings.value("recent", [])
@@ -301,11 +361,9 @@ class MainWindow(QMainWindow):
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
-        for entry in self._recent():
-            kind, _, spec = entry.partition(":")
-            slot = (lambda checked=False, s=spec: self.open_model(s)) if kind == "model" else \
-                (lambda checked=False, s=spec: self.open_dataset(s))
-            self._action(self.recent_menu, f"{kind}: {spec}", slot)
+        for kind, spec in self.recent_files():
+            self._action(self.recent_menu, f"{kind}: {spec}",
+                         lambda checked=False, k=kind, s=spec: self.open_recent(k, s))
 
     def show_about(self) -> None:
         import openTSNE
@@ -350,5 +408,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        self.view_controller.shutdown()
         self.runner.shutdown()
         super().closeEvent(event)

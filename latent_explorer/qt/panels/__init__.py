@@ -1,2 +1,6 @@
-"""Dockable panels. Each module here may define ``create_panels(window) -> list[Panel]``; the main window
-mounts them all (sorted by module name), so adding a panel never edits the window."""
+"""Dockable panels and window extensions.
+
+Each module here may define ``create_panels(window) -> list[Panel]`` (mounted as dock widgets) and/or
+``install(window)`` (menus, actions, controllers without a dock). The main window calls both for every module,
+sorted by module name, so adding a feature never edits the window.
+"""

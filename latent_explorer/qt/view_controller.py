@@ -1,0 +1,592 @@
+"""The central scatter's wiring: explorer state → points, colours, selection; scatter gestures → state.
+
+The controller owns what the state does not: fitted PCA models (once per encoding and latent kind), the
+t-SNE and user layouts with their cache, and the hover card. Views never talk to the scatter about points
+or colours directly; they write ``state.view``, ``state.color_by``, ``state.selection`` … and this object
+redraws. The selection is a set of sample indices, so it survives every switch of view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
+
+from latent_explorer.core.errors import DatasetError, LatentExplorerError
+from latent_explorer.core.jobs import Job, Progress
+from latent_explorer.core.projections import MapLayout, PCAModel, Projection, RawAxes, load_coordinates
+from latent_explorer.core.state import ViewSpec
+from latent_explorer.core.tsne import TSNECache, TSNEError, TSNEParams, array_fingerprint, iter_tsne
+from latent_explorer.qt.hover_card import hover_pixmap
+
+if TYPE_CHECKING:
+    from latent_explorer.qt.main_window import MainWindow
+
+TSNE_JOB = "tsne"
+PCA_JOB = "pca"
+PCA_INLINE_WORK = 2e8  # n·d² multiply-adds fitted right away; a bigger PCA is fitted in a worker
+CONTINUOUS = {"z_norm": "‖z‖", "recon_error": "reconstruction error", "mean_logvar": "mean log σ²"}
+DEFAULT_VIEW = ViewSpec("pca", 0, 1)
+
+
+@dataclass
+class Layout:
+    """A precomputed map of the dataset: a t-SNE run (finished or stopped) or coordinates from a file."""
+
+    key: str
+    kind: str  # "tsne" | "custom"
+    coords: np.ndarray  # (N, 2)
+    name: str
+    source: str  # what it was made from: "latent" (dropped with the codes), "pixels" or "file" (with the dataset)
+    finished: bool = True
+    note: str = ""  # "running 150/750", "stopped at 150/750"
+
+    def title(self) -> str:
+        prefix = "t-SNE " if self.kind == "tsne" else ""
+        return f"{prefix}{self.name}" + (f" ({self.note})" if self.note else "")
+
+    def axis_labels(self) -> tuple[str, str]:
+        base = "t-SNE" if self.kind == "tsne" else self.name
+        return f"{base} 1", f"{base} 2"
+
+
+class ViewController(QObject):
+    """Keeps the scatter in step with ``window.state`` and turns the scatter's signals into state changes."""
+
+    layouts_changed = Signal()  # a layout was added, finished, stopped or dropped
+    pca_changed = Signal()  # a PCA model was fitted (or dropped with the codes)
+    points_changed = Signal()  # the scatter shows new coordinates
+    tsne_running = Signal(bool)
+    missing_changed = Signal(int)  # rows of the current view that are NaN/inf (drawn as missing)
+    message = Signal(str)
+
+    def __init__(self, window: MainWindow, scatter):
+        super().__init__(window)
+        self.window = window
+        self.state = window.state
+        self.runner = window.runner
+        self.scatter = scatter
+        self.tsne_cache = TSNECache()
+        self.layouts: dict[str, Layout] = {}
+        self.xy: np.ndarray | None = None
+        self.missing = 0
+        self._pca: dict[str, PCAModel] = {}
+        self._maps: dict[tuple[str, str], MapLayout] = {}
+        self._coloured_n = -1
+        self._tsne_key: str | None = None
+        self._tsne_source = ""
+        self._follow_tsne = False
+        self._connect_state()
+        self._connect_scatter()
+        self.runner.progress.connect(self._on_job_progress)
+        self.runner.finished.connect(self._on_job_finished)
+        self.runner.failed.connect(self._on_job_ended)
+        self.runner.cancelled.connect(self._on_job_cancelled)
+
+    def _connect_state(self) -> None:
+        events = self.state.events
+        events.codes.connect(self._on_codes)
+        events.dataset.connect(self._on_dataset)
+        events.view.connect(self._on_view)
+        events.use_mu.connect(self._on_use_mu)
+        events.color_by.connect(self._on_color_by)
+        events.hidden_classes.connect(self._on_hidden_classes)
+        events.selection.connect(self._on_selection)
+        events.current_index.connect(self._update_current_marker)
+        cluster_event = getattr(events, "cluster_labels", None)  # added by the analysis features
+        if cluster_event is not None:
+            cluster_event.connect(self._on_cluster_labels)
+
+    def _connect_scatter(self) -> None:
+        scatter = self.scatter
+        scatter.sigHovered.connect(self._on_hovered)
+        scatter.sigClicked.connect(self._on_clicked)
+        scatter.sigSelected.connect(self._on_selected)
+        scatter.sigHiddenChanged.connect(self._on_legend_hidden)
+        keys = ((Qt.Key.Key_Left, 0, -1), (Qt.Key.Key_Right, 0, 1), (Qt.Key.Key_Down, 1, -1), (Qt.Key.Key_Up, 1, 1))
+        self._shortcuts = []
+        for key, axis, step in keys:
+            shortcut = QShortcut(QKeySequence(key), scatter)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(partial(self.step_axis, axis, step))
+            self._shortcuts.append(shortcut)
+
+    # ------------------------------------------------------------------ what is plotted
+    def latent_kind(self) -> str:
+        codes = self.state.codes
+        return "mu" if self.state.use_mu and codes is not None and codes.mu is not None else "z"
+
+    @property
+    def pca(self) -> PCAModel | None:
+        """The PCA of the plotted codes (z or mu), if fitted."""
+        return self._pca.get(self.latent_kind())
+
+    def view_dimensions(self, kind: str) -> int:
+        """How many axes the raw or PCA view can pick from (0 when there is nothing to pick)."""
+        codes = self.state.codes
+        if codes is None:
+            return 0
+        if kind == "pca":
+            return self.pca.n_components if self.pca is not None else 0
+        return codes.latent_dim
+
+    def is_valid(self, view: ViewSpec) -> bool:
+        codes = self.state.codes
+        if view.kind in ("raw", "pca"):
+            d = codes.latent_dim if codes is not None else 0
+            return 0 <= view.i < d and 0 <= view.j < d
+        return view.key in self.layouts
+
+    def points_for(self, view: ViewSpec) -> np.ndarray | None:
+        latent = self.state.latent()
+        if view.kind == "raw":
+            return None if latent is None else np.ascontiguousarray(latent[:, [view.i, view.j]], dtype=np.float32)
+        if view.kind == "pca":
+            pca = self.pca
+            if latent is None or pca is None:
+                return None
+            return pca.plane(view.i, view.j).transform(latent).astype(np.float32)
+        layout = self.layouts.get(view.key)
+        return None if layout is None else layout.coords
+
+    def axis_labels_for(self, view: ViewSpec) -> tuple[str, str]:
+        if view.kind == "raw":
+            return RawAxes(view.i, view.j).axis_labels()
+        if view.kind == "pca":
+            return self.pca.plane(view.i, view.j).axis_labels() if self.pca is not None else ("", "")
+        layout = self.layouts.get(view.key)
+        return layout.axis_labels() if layout is not None else ("", "")
+
+    def current_projection(self) -> Projection | None:
+        """The projection of ``state.view``: what turns a point of the plane back into a code."""
+        view, latent = self.state.view, self.state.latent()
+        if latent is None:
+            return None
+        if view.kind == "raw":
+            return RawAxes(view.i, view.j)
+        if view.kind == "pca":
+            return self.pca.plane(view.i, view.j) if self.pca is not None else None
+        layout = self.layouts.get(view.key)
+        if layout is None:
+            return None
+        cache_key = (view.key, self.latent_kind())
+        if cache_key not in self._maps:
+            self._maps[cache_key] = MapLayout(layout.coords, latent, layout.name, kind=layout.kind)
+        return self._maps[cache_key]
+
+    # ------------------------------------------------------------------ switching views
+    def show_raw(self, i: int, j: int) -> None:
+        self.state.view = ViewSpec("raw", int(i), int(j))
+
+    def show_pca(self, i: int = 0, j: int = 1) -> None:
+        self.state.view = ViewSpec("pca", int(i), int(j))
+
+    def show_layout(self, key: str) -> None:
+        layout = self.layouts[key]
+        self.state.view = ViewSpec(layout.kind, key=key)
+
+    def step_axis(self, axis: int, step: int) -> None:
+        """Arrow keys: the next or previous latent dimension (raw) or component (PCA) on one axis."""
+        view = self.state.view
+        n = self.view_dimensions(view.kind) if view.kind in ("raw", "pca") else 0
+        if n < 2:
+            return
+        i, j = view.i, view.j
+        if axis == 0:
+            i = (i + step) % n
+            i = (i + step) % n if i == j else i
+        else:
+            j = (j + step) % n
+            j = (j + step) % n if j == i else j
+        self.state.view = replace(view, i=i, j=j)
+
+    # ------------------------------------------------------------------ drawing
+    def refresh_points(self, keep_view: bool = False) -> None:
+        view = self.state.view
+        xy = self.points_for(view)
+        self.xy = xy
+        if xy is None:
+            self.scatter.set_points(np.zeros((0, 2), np.float32))
+            self._coloured_n = -1
+            self._set_missing(0)
+            self.points_changed.emit()
+            return
+        self.scatter.set_points(xy, keep_view=keep_view)
+        self.scatter.set_axis_labels(*self.axis_labels_for(view))
+        if len(xy) != self._coloured_n:
+            self.refresh_colours()
+        self.scatter.set_selection(self.state.selection)
+        self._update_current_marker()
+        self._set_missing(int(len(xy) - np.isfinite(xy).all(axis=1).sum()))
+        self.points_changed.emit()
+
+    def _set_missing(self, n: int) -> None:
+        if n != self.missing:
+            self.missing = n
+        self.missing_changed.emit(n)
+
+    def labels(self) -> tuple[np.ndarray, list[str]] | None:
+        codes, dataset = self.state.codes, self.state.dataset
+        labels = codes.labels if codes is not None and codes.labels is not None else None
+        if labels is None and dataset is not None:
+            labels = dataset.labels
+        if labels is None:
+            return None
+        labels = np.asarray(labels, dtype=np.int64)
+        names = list(dataset.class_names or []) if dataset is not None else []
+        count = int(labels.max()) + 1 if len(labels) else 0
+        names += [str(k) for k in range(len(names), count)]
+        return labels, names
+
+    def categories(self, mode: str) -> tuple[np.ndarray, list[str]] | None:
+        if mode == "label":
+            return self.labels()
+        if mode == "cluster":
+            clusters = getattr(self.state, "cluster_labels", None)
+            if clusters is None or self.state.codes is None or len(clusters) != len(self.state.codes):
+                return None
+            clusters = np.asarray(clusters, dtype=np.int64)
+            return clusters, [f"cluster {k}" for k in range(int(clusters.max()) + 1 if len(clusters) else 0)]
+        return None
+
+    def continuous_values(self, mode: str) -> tuple[np.ndarray, str] | None:
+        codes, dataset = self.state.codes, self.state.dataset
+        if codes is None:
+            return None
+        if mode == "z_norm":
+            latent = self.state.latent()
+            return np.linalg.norm(latent, axis=1), "‖μ‖" if self.latent_kind() == "mu" else "‖z‖"
+        if mode == "recon_error":
+            return np.asarray(codes.recon_error, dtype=np.float64), CONTINUOUS[mode]
+        if mode == "mean_logvar":
+            return (None if codes.logvar is None else (codes.logvar.mean(axis=1), CONTINUOUS[mode]))
+        if mode.startswith("attr:") and dataset is not None and dataset.attributes is not None:
+            name = mode[5:]
+            names = list(dataset.attribute_names or [])
+            if name in names and len(dataset.attributes) == len(codes):
+                return np.asarray(dataset.attributes[:, names.index(name)], dtype=np.float64), name
+        return None
+
+    def colour_modes(self) -> list[tuple[str, str]]:
+        """(mode, title) of every colouring possible with what is loaded, for the view panel."""
+        codes, dataset = self.state.codes, self.state.dataset
+        modes = []
+        if self.labels() is not None:
+            modes.append(("label", "class label"))
+        modes += [("z_norm", "‖z‖ (norm of the code)"), ("recon_error", "reconstruction error")]
+        if codes is not None and codes.logvar is not None:
+            modes.append(("mean_logvar", "mean log σ² (VAE)"))
+        if getattr(self.state, "cluster_labels", None) is not None:
+            modes.append(("cluster", "cluster"))
+        if dataset is not None and dataset.attribute_names:
+            modes += [(f"attr:{name}", f"attribute: {name}") for name in dataset.attribute_names]
+        modes.append(("none", "none"))
+        return modes
+
+    def refresh_colours(self) -> None:
+        codes = self.state.codes
+        if codes is None or self.xy is None or len(self.xy) != len(codes):
+            return
+        n = len(codes)
+        self._coloured_n = n
+        mode = self.state.color_by
+        categories = self.categories(mode)
+        if categories is not None:
+            self.scatter.set_categorical(*categories)
+            self.scatter.set_hidden_classes(set(self.state.hidden_classes))
+            return
+        values = self.continuous_values(mode)
+        if values is not None:
+            self.scatter.set_continuous(values[0], values[1])
+            return
+        if mode != "none":
+            self.message.emit(f"nothing to colour by '{mode}' with this model and dataset")
+        self.scatter.set_uniform()
+
+    def _update_current_marker(self) -> None:
+        index, xy = self.state.current_index, self.xy
+        if index is not None and xy is not None and 0 <= index < len(xy) and np.isfinite(xy[index]).all():
+            self.scatter.set_marker("current", (float(xy[index, 0]), float(xy[index, 1])))
+        else:
+            self.scatter.set_marker("current", None)
+
+    # ------------------------------------------------------------------ state events
+    def _on_codes(self) -> None:
+        codes = self.state.codes
+        self.runner.cancel(PCA_JOB)
+        if self._tsne_source == "latent":
+            self.runner.cancel(TSNE_JOB)
+        self._pca.clear()
+        self._maps.clear()
+        self._coloured_n = -1
+        self._on_hovered(-1)
+        self._drop_layouts({"latent"})
+        if codes is not None:
+            self._drop_layouts({"pixels", "file"}, keep=lambda layout: len(layout.coords) == len(codes))
+            self._ensure_pca()
+        self.pca_changed.emit()
+        view = self.state.view if codes is None or self.is_valid(self.state.view) else DEFAULT_VIEW
+        if view != self.state.view:
+            self.state.view = view  # redraws
+        else:
+            self.refresh_points()
+
+    def _on_dataset(self) -> None:
+        if self._tsne_source in ("pixels", "file"):
+            self.runner.cancel(TSNE_JOB)
+        self._drop_layouts({"pixels", "file"})
+
+    def _drop_layouts(self, sources: set[str], keep: Callable[[Layout], bool] | None = None) -> None:
+        gone = [k for k, v in self.layouts.items() if v.source in sources and not (keep and keep(v))]
+        for key in gone:
+            del self.layouts[key]
+        self._maps = {k: v for k, v in self._maps.items() if k[0] not in gone}
+        if gone:
+            self.layouts_changed.emit()
+            if self.state.view.key in gone:
+                self.state.view = DEFAULT_VIEW
+
+    def _on_view(self) -> None:
+        self.refresh_points()
+
+    def _on_use_mu(self) -> None:
+        self._maps.clear()
+        self._ensure_pca()
+        self.pca_changed.emit()
+        self._coloured_n = -1
+        self.refresh_points(keep_view=self.state.view.kind not in ("raw", "pca"))
+
+    def _on_color_by(self) -> None:
+        self.state.hidden_classes = frozenset()  # hidden class ids mean nothing under another colouring
+        self.refresh_colours()
+
+    def _on_cluster_labels(self) -> None:
+        if self.state.color_by == "cluster":
+            self.refresh_colours()
+
+    def _on_hidden_classes(self) -> None:
+        self.scatter.set_hidden_classes(set(self.state.hidden_classes))
+
+    def _on_selection(self) -> None:
+        self.scatter.set_selection(self.state.selection)
+
+    # ------------------------------------------------------------------ scatter gestures
+    @Slot(int)
+    def _on_hovered(self, index: int) -> None:
+        dataset = self.state.dataset
+        if index < 0 or dataset is None or index >= len(dataset):
+            self.scatter.hide_tooltip()
+            return
+        self.scatter.show_tooltip(hover_pixmap(dataset.display_image(index), self.describe(index)))
+
+    def describe(self, index: int) -> str:
+        """``#index · class name`` for tool tips and the inspector."""
+        text = f"#{index:,}"
+        labels = self.labels()
+        if labels is not None and 0 <= index < len(labels[0]) and 0 <= labels[0][index] < len(labels[1]):
+            text += f" · {labels[1][labels[0][index]]}"
+        return text
+
+    @Slot(int)
+    def _on_clicked(self, index: int) -> None:
+        if index >= 0:
+            self.state.current_index = int(index)
+
+    @Slot(object, str)
+    def _on_selected(self, indices: Any, mode: str) -> None:
+        picked = np.asarray(indices, dtype=np.int64).ravel()
+        current = self.state.selection
+        if mode == "add":
+            picked = np.union1d(current, picked)
+        elif mode == "subtract":
+            picked = np.setdiff1d(current, picked)
+        self.state.select(picked)
+
+    @Slot(object)
+    def _on_legend_hidden(self, hidden: Any) -> None:
+        self.state.hidden_classes = frozenset(int(k) for k in hidden)
+
+    # ------------------------------------------------------------------ PCA
+    def _ensure_pca(self) -> None:
+        """Fit the PCA of the plotted codes: at once when small, else in a worker (70k × 256 takes a second)."""
+        kind, latent, codes = self.latent_kind(), self.state.latent(), self.state.codes
+        if latent is None or kind in self._pca:
+            return
+        n, d = latent.shape
+        if n * d * d <= PCA_INLINE_WORK:
+            self._pca[kind] = PCAModel.fit(latent)
+            return
+
+        def job() -> Job[tuple]:
+            yield Progress("fitting PCA", 0, None, f"{n:,} × {d}")
+            return codes, kind, PCAModel.fit(latent)
+
+        self.runner.start(PCA_JOB, job)
+
+    # ------------------------------------------------------------------ t-SNE
+    def tsne_input(self, params: TSNEParams) -> tuple[Callable[[], np.ndarray], str, str, str]:
+        """(loader run in the worker, cache key of the input, source, layout name) for ``params.input``."""
+        codes, dataset = self.state.codes, self.state.dataset
+        name = params.label()
+        if params.input == "pixels":
+            if dataset is None:
+                raise TSNEError("load a dataset first")
+            return (lambda: dataset.float_images().reshape(len(dataset), -1)), f"pixels:{dataset.fingerprint()}", \
+                "pixels", name
+        if codes is None:
+            raise TSNEError("encode a dataset with a model first")
+        codes_key = f"{codes.model_key}:{codes.data_key}" if codes.model_key and codes.data_key else \
+            array_fingerprint(codes.z)
+        if params.input == "mu":
+            if codes.mu is None:
+                raise TSNEError("this model has no mu: it is not a VAE", hint="use z as the t-SNE input")
+            mu = codes.mu
+            return (lambda: mu), f"{codes_key}:mu", "latent", name
+        if params.input == "z":
+            z = codes.z
+            return (lambda: z), f"{codes_key}:z", "latent", name
+        kind, latent, pca = self.latent_kind(), self.state.latent(), self.pca
+        k = min(params.pca_components, latent.shape[1])
+
+        def reduce() -> np.ndarray:
+            return (pca or PCAModel.fit(latent)).transform(latent, k).astype(np.float32)
+
+        if kind == "mu":
+            name = name.replace(params.input_label(), f"{params.input_label()} of μ", 1)
+        return reduce, f"{codes_key}:{kind}:pca{k}", "latent", name
+
+    def run_tsne(self, params: TSNEParams) -> str | None:
+        """Show the layout for ``params``: from the cache at once, else run it (stopping a run in progress)."""
+        try:
+            loader, input_key, source, key = self.tsne_input(params)
+        except LatentExplorerError as exc:
+            self.window.show_error(exc, "t-SNE")
+            return None
+        cached = self.tsne_cache.layout(input_key, params)
+        if cached is not None:
+            self._put_layout(Layout(key, "tsne", cached, key, source))
+            self.show_layout(key)
+            self.message.emit(f"t-SNE {key}: from cache")
+            return key
+        self.runner.cancel(TSNE_JOB)  # the run in progress keeps its partial layout under its own name
+        self._tsne_key, self._tsne_source, self._follow_tsne = key, source, True
+        cache = self.tsne_cache
+
+        def job() -> Job[np.ndarray]:
+            data = loader()
+            return (yield from iter_tsne(data, params, cache, input_key))
+
+        self.runner.start(TSNE_JOB, job)
+        self.tsne_running.emit(True)
+        return key
+
+    def cancel_tsne(self) -> None:
+        self.runner.cancel(TSNE_JOB)
+
+    def is_tsne_running(self) -> bool:
+        return self.runner.is_running(TSNE_JOB)
+
+    def _put_layout(self, layout: Layout) -> None:
+        self.layouts[layout.key] = layout
+        self._maps = {k: v for k, v in self._maps.items() if k[0] != layout.key}
+        self.layouts_changed.emit()
+
+    def _stream(self, key: str, coords: np.ndarray, note: str, finished: bool) -> None:
+        layout = self.layouts.get(key)
+        added = layout is None
+        if added:
+            layout = Layout(key, "tsne", coords, key, self._tsne_source)
+        layout.coords, layout.note, layout.finished = coords, note, finished
+        self.layouts[key] = layout
+        self._maps = {k: v for k, v in self._maps.items() if k[0] != key}
+        if self._follow_tsne:
+            self._follow_tsne = False
+            if self.state.view != ViewSpec("tsne", key=key):
+                self.layouts_changed.emit()
+                self.state.view = ViewSpec("tsne", key=key)
+                return
+        if self.state.view.key == key:
+            self.refresh_points()
+        if added or finished:
+            self.layouts_changed.emit()
+
+    @Slot(str, object)
+    def _on_job_progress(self, name: str, progress: Progress) -> None:
+        if name == TSNE_JOB and self._tsne_key and isinstance(progress, Progress) and progress.partial is not None:
+            self._stream(self._tsne_key, progress.partial, f"running {progress.done}/{progress.total}", False)
+
+    @Slot(str, object)
+    def _on_job_finished(self, name: str, result: Any) -> None:
+        if name == PCA_JOB:
+            codes, kind, model = result
+            if codes is self.state.codes:
+                self._pca[kind] = model
+                self.pca_changed.emit()
+                if self.state.view.kind == "pca":
+                    self.refresh_points()
+        elif name == TSNE_JOB and self._tsne_key:
+            key, self._tsne_key, self._tsne_source = self._tsne_key, None, ""
+            self._stream(key, result, "", True)
+            self.tsne_running.emit(False)
+
+    @Slot(str, object)
+    def _on_job_cancelled(self, name: str, partial_layout: Any) -> None:
+        if name != TSNE_JOB or not self._tsne_key:
+            return
+        key, self._tsne_key = self._tsne_key, None
+        layout = self.layouts.get(key)
+        if partial_layout is not None and layout is not None:
+            done = layout.note.removeprefix("running ")
+            self._stream(key, partial_layout, f"stopped at {done}", False)
+            self.message.emit(f"t-SNE stopped: the layout at {done} iterations is kept")
+        self._tsne_source = ""
+        self._follow_tsne = False
+        self.tsne_running.emit(False)
+
+    @Slot(str, object)
+    def _on_job_ended(self, name: str, exc: Exception) -> None:
+        if name == TSNE_JOB and self._tsne_key:
+            self._tsne_key, self._tsne_source, self._follow_tsne = None, "", False
+            self.tsne_running.emit(False)
+
+    # ------------------------------------------------------------------ user coordinates
+    def load_coordinates(self, path: str | Path) -> str | None:
+        """Add an (N, 2) file (e.g. the user's UMAP) as a view; a wrong row count is an error, the view stays."""
+        dataset, codes = self.state.dataset, self.state.codes
+        n = len(dataset) if dataset is not None else (len(codes) if codes is not None else None)
+        try:
+            if n is None:
+                raise DatasetError("load a dataset before coordinates for it", path=path)
+            coords = load_coordinates(path, n)
+        except LatentExplorerError as exc:
+            self.window.show_error(exc, "Coordinates")
+            return None
+        return self.add_layout(Path(path).stem, coords)
+
+    def add_layout(self, name: str, coords: np.ndarray, kind: str = "custom", show: bool = True) -> str:
+        """Add an (N, 2) layout of the loaded dataset as a view (e.g. restored from a session); returns its key.
+
+        It lasts as long as the dataset, like coordinates loaded from a file.
+        """
+        coords = np.asarray(coords, dtype=np.float32)
+        n = len(self.state.dataset) if self.state.dataset is not None else None
+        if coords.ndim != 2 or coords.shape[1] != 2 or (n is not None and len(coords) != n):
+            raise DatasetError(f"a layout of shape {coords.shape} does not fit {n} samples",
+                               hint="give one (x, y) row per sample of the loaded dataset")
+        key, count = name, 1
+        while key in self.layouts:
+            count += 1
+            key = f"{name} ({count})"
+        self._put_layout(Layout(key, kind, coords, key, "file"))
+        if show:
+            self.show_layout(key)
+        return key
+
+    def shutdown(self) -> None:
+        self.scatter.hide_tooltip()
