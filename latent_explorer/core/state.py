@@ -52,6 +52,7 @@ class ExplorerState:
     current_index: int | None = None  # the point shown in the inspector
     current_z: np.ndarray | None = None  # the z the decoder panel shows
     use_mu: bool = False  # plot mu instead of sampled z (VAE)
+    cluster_labels: np.ndarray | None = None  # (N,) int cluster per sample, for color_by == "cluster"
 
     def latent(self) -> np.ndarray | None:
         """The codes the views plot: mu for a VAE when asked, else z."""
