@@ -69,3 +69,15 @@ def main_window(qtbot, isolated_dirs):
     qtbot.addWidget(window)
     yield window
     assert window.runner.shutdown(20000), "a worker thread was still running after the test"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_clipboard_at_exit():
+    """Data left on the offscreen clipboard crashes Qt's teardown at interpreter exit: clear it first."""
+    yield
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        app.clipboard().clear()
+        app.processEvents()

@@ -22,10 +22,33 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
         yield tmp_path
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
+        make_shareable(tmp_path)
         os.replace(tmp_path, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def _process_umask() -> int:
+    """The umask, read without changing it (os.umask would, briefly, for every thread)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def _default_mode() -> int:
+    return 0o666 & ~_process_umask()
+
+
+def make_shareable(path: str | Path) -> None:
+    """Give a file created by mkstemp (mode 0600) the mode a normally created file would have."""
+    with contextlib.suppress(OSError):
+        os.chmod(path, _default_mode())
 
 
 def write_bytes_atomic(target: str | Path, data: bytes) -> None:

@@ -1,0 +1,127 @@
+"""``latent-explorer figure``: the window's figures, rendered without a display.
+
+Registers itself with `latent_explorer.cli` on import. Qt is imported only when the command runs, so the rest
+of the command line keeps working on machines without Qt's libraries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from latent_explorer.cli import EXTRA_PARSERS, add_data_options, command, data_options
+
+
+def add_figure_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("figure", help="render a figure (scatter or panel) to PNG, SVG or PDF without a display",
+                       description="Render the scatter of a view, or an analysis panel, exactly as the window "
+                                   "draws it. The format follows the extension of --out.")
+    p.add_argument("--model", help="demo:NAME, a checkpoint folder or a model.toml (default: the demo for the data)")
+    add_data_options(p, required=False)
+    p.add_argument("--session", help="a saved session (.lxs) to render; --model/--data give new locations")
+    p.add_argument("--view", help="pca:I,J (components from 1), raw:I,J (latent axes from 0) or tsne "
+                                  "(default: the session's view, else pca:1,2)")
+    p.add_argument("--color", help="label, z_norm, recon_error, mean_logvar, cluster, attr:NAME or none")
+    p.add_argument("--zoom", help="X0,X1,Y0,Y1: the data rectangle to show (default: the whole cloud)")
+    p.add_argument("--panel", help="render this panel instead of the scatter, e.g. radius, axes, pca, recon")
+    p.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (--view tsne)")
+    p.add_argument("--pca-k", type=int, help="t-SNE on the first K principal components (default: on the codes)")
+    p.add_argument("--tsne-iter", type=int, default=500, help="t-SNE iterations after early exaggeration")
+    p.add_argument("--tsne-early-iter", type=int, default=250, help="t-SNE early exaggeration iterations")
+    p.add_argument("--seed", type=int, default=0, help="t-SNE seed")
+    p.add_argument("--mu", action="store_true", help="plot a VAE's mu instead of sampled z")
+    p.add_argument("--title", help="a title above the plot")
+    p.add_argument("--size", default="800x600", help="WxH of the widget in screen pixels (default 800x600)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--scale", type=float, help="pixels per screen pixel: 2 or 4 for print (PNG; vector "
+                                                  "formats: resolution of the point cloud)")
+    size.add_argument("--width", type=int, help="width of the PNG in pixels (the height follows)")
+    p.add_argument("--point-size", type=float, help="dot size in screen pixels")
+    p.add_argument("--device", default="cpu", help="cpu (default, reproducible), cuda or mps")
+    p.add_argument("--allow-pickle", action="store_true", help="allow loading a whole pickled model (runs code)")
+    p.add_argument("--out", help="output file: .png, .svg or .pdf (optional with --filmstrip)")
+    p.add_argument("--path", help="a path saved as JSON (Paths panel ▸ Save…), for --filmstrip")
+    p.add_argument("--filmstrip", help="write the path's decoded filmstrip: .png (path, linear, spherical and "
+                                       "pixel-fade rows), .gif (animation) or .npz (codes and scores)")
+    p.add_argument("--layout", help="a path drawn on a t-SNE or user map: that map's coordinates (.npy/.npz/.csv, "
+                                    "as exported from the window)")
+    # let "--zoom -2,2,-1,1" through: argparse takes only plain negative numbers for values, not lists of them
+    p._negative_number_matcher = re.compile(r"^-\d[\d.eE+-]*(,[-+]?[\d.eE+-]+)*$")
+
+
+EXTRA_PARSERS.append(add_figure_parser)
+
+
+def _size(text: str) -> tuple[int, int]:
+    from latent_explorer.qt.headless import FigureError
+
+    w, _, h = text.lower().partition("x")
+    try:
+        size = int(w), int(h)
+    except ValueError as exc:
+        raise FigureError(f"cannot read the size '{text}'", hint="give WxH, e.g. --size 800x600") from exc
+    if min(size) < 50 or max(size) > 8000:
+        raise FigureError(f"the size {text} is out of range", hint="each side between 50 and 8000 pixels")
+    return size
+
+
+@command("figure")
+def cmd_figure(args: argparse.Namespace) -> int:
+    from latent_explorer.qt.headless import FigureRequest, parse_view, parse_zoom, render_figure
+
+    if args.session is None and args.data is None:
+        from latent_explorer.qt.headless import FigureError
+
+        raise FigureError("name the data (--data) or a saved session (--session)")
+    if bool(args.path) != bool(args.filmstrip):
+        from latent_explorer.qt.headless import FigureError
+
+        raise FigureError("--path and --filmstrip go together", hint="--path path.json --filmstrip strip.png")
+    if args.filmstrip:
+        write_filmstrip(args)
+        if not args.out:
+            return 0
+    elif not args.out:
+        from latent_explorer.qt.headless import FigureError
+
+        raise FigureError("name the output file (--out fig.png)")
+    if args.view is not None:
+        parse_view(args.view)  # a typo fails before anything is loaded
+    view = args.view if args.view is not None or args.session is not None else "pca:1,2"
+    request = FigureRequest(
+        out=Path(args.out), model=args.model, data=args.data, data_options=data_options(args),
+        session=Path(args.session) if args.session else None, view=view,
+        color=args.color if args.color is not None or args.session is not None else "label",
+        zoom=parse_zoom(args.zoom) if args.zoom else None, panel=args.panel, perplexity=args.perplexity,
+        pca_k=args.pca_k, tsne_iterations=args.tsne_iter, tsne_early_iterations=args.tsne_early_iter,
+        seed=args.seed, use_mu=True if args.mu else None, title=args.title, size=_size(args.size),
+        scale=args.scale, width=args.width, point_size=args.point_size, device=args.device,
+        allow_pickle=args.allow_pickle)
+    out = render_figure(request, warn=lambda text: print(f"warning: {text}", file=sys.stderr))
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def write_filmstrip(args: argparse.Namespace) -> None:
+    """The path's filmstrip without any window: load, encode (cached), lift, decode, write."""
+    from latent_explorer.cli import load_data
+    from latent_explorer.core.encoding import iter_encode_cached
+    from latent_explorer.core.jobs import run_job
+    from latent_explorer.core.models import default_demo_for, load_model
+    from latent_explorer.core.paths import LatentPath, render_filmstrip
+    from latent_explorer.core.projections import load_coordinates
+
+    if args.data is None:
+        from latent_explorer.qt.headless import FigureError
+
+        raise FigureError("--filmstrip needs the data (--data) the path was drawn on")
+    path = LatentPath.load(args.path)
+    dataset = load_data(args)
+    model = load_model(args.model or f"demo:{default_demo_for(dataset.name)}", device=args.device,
+                       allow_pickle=args.allow_pickle, check_samples=dataset.float_images(slice(0, 2)))
+    codes = run_job(iter_encode_cached(model, dataset))
+    layout = load_coordinates(args.layout, len(codes)) if args.layout else None
+    render_filmstrip(model, codes, dataset, path, args.filmstrip, layout_coords=layout)
+    print(f"wrote {args.filmstrip}", file=sys.stderr)

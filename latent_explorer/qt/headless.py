@@ -1,0 +1,293 @@
+"""Figures without a display: the window's own widgets (LatentScatter, ViewController, panels), offscreen.
+
+`render_figure` builds a real `MainWindow` with throw-away settings and data folder, loads the model and the
+dataset (or a saved session), sets the view, colouring and zoom through the state exactly as the window does,
+waits for the background jobs (PCA, t-SNE, a panel's analysis), and renders the chosen widget with
+`figure_export`. The figure has a fixed size in screen pixels, so the same request gives the same picture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from latent_explorer.core.errors import LatentExplorerError
+from latent_explorer.core.state import ViewSpec
+
+DEFAULT_SIZE = (800, 600)
+JOB_TIMEOUT_S = 1800.0
+
+
+class FigureError(LatentExplorerError):
+    """A figure request that cannot be drawn (bad view spec, unknown panel, nothing to colour by)."""
+
+
+@dataclass
+class FigureRequest:
+    """What `latent-explorer figure` asks for. Fields left None keep what the session (or the default) has."""
+
+    out: Path
+    model: str | None = None
+    data: str | None = None
+    data_options: dict[str, Any] = field(default_factory=dict)
+    session: Path | None = None
+    view: str | None = None  # "pca:1,2" (components, from 1) | "raw:52,221" (latent axes, from 0) | "tsne"
+    color: str | None = None
+    zoom: tuple[float, float, float, float] | None = None
+    panel: str | None = None
+    perplexity: float = 30.0
+    pca_k: int | None = None  # t-SNE on the first k principal components instead of the codes
+    tsne_iterations: int = 500
+    tsne_early_iterations: int = 250
+    seed: int = 0
+    use_mu: bool | None = None
+    title: str | None = None
+    size: tuple[int, int] = DEFAULT_SIZE
+    scale: float | None = None
+    width: int | None = None
+    point_size: float | None = None
+    device: str = "cpu"
+    allow_pickle: bool = False
+
+
+def ensure_display() -> None:
+    """Use Qt's offscreen platform when there is no display (a server, CI, ssh without X forwarding)."""
+    if not os.environ.get("QT_QPA_PLATFORM") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def parse_view(text: str) -> ViewSpec | str:
+    """``pca:1,2`` → PCA components 1 and 2 (counted from 1, as on the axes); ``raw:52,221`` → latent axes
+    z52 and z221 (counted from 0, as on the axes); ``tsne`` → "tsne" (run with the request's parameters)."""
+    text = text.strip().lower()
+    if text == "tsne":
+        return "tsne"
+    match = re.fullmatch(r"(pca|raw):(\d+),(\d+)", text)
+    if match is None:
+        raise FigureError(f"cannot read the view '{text}'", hint="use pca:I,J (from 1), raw:I,J (from 0) or tsne")
+    kind, i, j = match.group(1), int(match.group(2)), int(match.group(3))
+    if kind == "pca":
+        if i < 1 or j < 1:
+            raise FigureError(f"PCA components are counted from 1, got {text}", hint="e.g. --view pca:1,2")
+        return ViewSpec("pca", i - 1, j - 1)
+    return ViewSpec("raw", i, j)
+
+
+def parse_zoom(text: str) -> tuple[float, float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise FigureError(f"cannot read the zoom '{text}'", hint="give X0,X1,Y0,Y1, e.g. --zoom -2,2,-1.5,1.5") from exc
+    if len(values) != 4 or not (values[1] > values[0] and values[3] > values[2]):
+        raise FigureError(f"the zoom needs X0 < X1 and Y0 < Y1, got '{text}'", hint="e.g. --zoom -2,2,-1.5,1.5")
+    return values  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def _scratch_environment() -> Iterator[Path]:
+    """A throw-away data folder, so the figure's window never autosaves over (or recovers) the user's session."""
+    old = os.environ.get("LATENT_EXPLORER_DATA")
+    with tempfile.TemporaryDirectory(prefix="latent-explorer-figure-") as folder:
+        os.environ["LATENT_EXPLORER_DATA"] = folder
+        try:
+            yield Path(folder)
+        finally:
+            if old is None:
+                os.environ.pop("LATENT_EXPLORER_DATA", None)
+            else:
+                os.environ["LATENT_EXPLORER_DATA"] = old
+
+
+def _settle(app, window, timeout_s: float = JOB_TIMEOUT_S) -> None:
+    """Run the event loop until every background job of the window is done (and timers queued now have fired)."""
+    deadline = time.monotonic() + timeout_s
+    quiet_rounds = 0
+    while quiet_rounds < 5:
+        app.processEvents()
+        if window.runner.is_running():
+            quiet_rounds = 0
+            if time.monotonic() > deadline:
+                window.runner.cancel_all()
+                raise FigureError(f"background work did not finish within {timeout_s:.0f} s")
+            time.sleep(0.01)
+        else:
+            quiet_rounds += 1
+    if window.last_error is not None:
+        error, window.last_error = window.last_error, None
+        if isinstance(error, LatentExplorerError):
+            raise error
+        raise FigureError(f"{type(error).__name__}: {error}")
+
+
+def _load(window, request: FigureRequest, warn: Callable[[str], Any]) -> None:
+    """Put the dataset, model and codes in the state (synchronously, in this thread)."""
+    from latent_explorer.core.datasets import load_dataset
+    from latent_explorer.core.encoding import iter_encode_cached
+    from latent_explorer.core.jobs import run_job
+    from latent_explorer.core.models import default_demo_for, load_model
+    from latent_explorer.core.session import iter_open_sources, read_session
+
+    manager = window.session_manager
+    if request.session is not None:
+        session = read_session(request.session)
+        opened = run_job(iter_open_sources(session, request.data, request.model, device=request.device))
+        missing = [p for p in opened.problems if p.reason in ("missing", "failed")]
+        if missing or opened.codes is None:
+            raise FigureError("the session's sources could not be reopened:\n" + "\n".join(
+                f"  {p.message}" for p in missing), path=request.session,
+                hint="pass --model and/or --data with their new locations")
+        manager.apply_opened(session, Path(request.session), opened)
+        for problem in manager.restore_problems:
+            warn(problem)
+        return
+    if request.data is None:
+        raise FigureError("name the data (--data) or a saved session (--session)")
+    dataset = load_dataset(request.data, **request.data_options)
+    spec = request.model or (f"demo:{default_demo_for(request.data)}" if request.data == "digits"
+                             or request.data.startswith("fashion") else None)
+    if spec is None:
+        raise FigureError("name the model (--model)", hint="a checkpoint folder, a model.toml or demo:NAME")
+    model = load_model(spec, device=request.device, allow_pickle=request.allow_pickle,
+                       check_samples=dataset.float_images(slice(0, 2)))
+    codes = run_job(iter_encode_cached(model, dataset))
+    manager.sources.expect((request.data, request.data_options), spec)
+    window.state.dataset = dataset
+    window.state.model = model
+    window.state.codes = codes
+
+
+def _apply_view(app, window, request: FigureRequest) -> None:
+    state, controller = window.state, window.view_controller
+    if request.use_mu is not None:
+        state.use_mu = request.use_mu
+        _settle(app, window)
+    if request.view is not None:
+        view = parse_view(request.view)
+        if view == "tsne":
+            from latent_explorer.core.tsne import TSNEParams
+
+            params = TSNEParams(input="pca" if request.pca_k else "z", pca_components=request.pca_k or 50,
+                                perplexity=request.perplexity, n_iter=request.tsne_iterations,
+                                early_exaggeration_iter=request.tsne_early_iterations, seed=request.seed)
+            if controller.run_tsne(params) is None:
+                _settle(app, window)  # the controller reported why through show_error
+                raise FigureError("t-SNE could not start")
+            _settle(app, window)
+        else:
+            if not controller.is_valid(view):
+                d = state.codes.latent_dim if state.codes is not None else 0
+                raise FigureError(f"the view {request.view} does not exist: the codes have {d} dimensions",
+                                  hint=f"raw axes run from 0 to {d - 1}, PCA components from 1 to {d}")
+            state.view = view
+    if request.color is not None:
+        modes = [mode for mode, _ in controller.colour_modes()]
+        if request.color not in modes:
+            raise FigureError(f"cannot colour by '{request.color}' here", hint=f"choose from: {', '.join(modes)}")
+        state.color_by = request.color
+    _settle(app, window)
+
+
+def _target_widget(window, request: FigureRequest):
+    """The widget to render, taken out of the window and given the requested size."""
+    if request.panel is None:
+        widget = window.takeCentralWidget()
+        title = "Scatter"
+    else:
+        wanted = request.panel.lower()
+        docks = window.docks
+        name = next((n for n in (wanted, f"analysis-{wanted}") if n in docks), None)
+        if name is None:
+            name = next((n for n, d in docks.items() if wanted in d.windowTitle().lower()), None)
+        if name is None:
+            raise FigureError(f"no panel '{request.panel}'", hint=f"choose from: {', '.join(sorted(docks))}")
+        dock = docks[name]
+        widget = window.panel(name)
+        title = dock.windowTitle()
+        widget.setParent(None)
+    widget.resize(*request.size)
+    widget.show()
+    return widget, title
+
+
+def _fresh_axes(app, widget) -> None:
+    """Size the axes for the ticks they show now, forgetting wider labels of views shown on the way.
+
+    pyqtgraph's axes only grow their text space; without this, the same final view would be laid out
+    differently after a different history (a session's default view first, say).
+    """
+    import pyqtgraph as pg
+
+    for view in widget.findChildren(pg.GraphicsView):
+        for item in view.scene().items():
+            if isinstance(item, pg.AxisItem):
+                item.textWidth, item.textHeight = 30, 18  # AxisItem's initial text space
+                if item.orientation in ("left", "right"):
+                    item.setWidth(item.fixedWidth)  # re-reads the text space; also drops the cached picture
+                else:
+                    item.setHeight(item.fixedHeight)
+                item.update()
+    for _ in range(3):  # paint (ticks measured), re-layout, paint again
+        widget.grab()
+        app.processEvents()
+
+
+def render_figure(request: FigureRequest, warn: Callable[[str], Any] = lambda text: None) -> Path:
+    """Draw the requested figure and write it (PNG, SVG or PDF by the extension of ``request.out``).
+
+    ``warn`` hears what did not come back as saved when a session is rendered (a moved file, a dropped part).
+    """
+    ensure_display()
+    from PySide6.QtCore import QSettings
+
+    from latent_explorer.qt.app import make_application
+    from latent_explorer.qt.figure_export import FIGURE_SUFFIXES, export_figure, figures_in
+
+    suffix = Path(request.out).suffix.lower()
+    if suffix not in FIGURE_SUFFIXES:
+        raise FigureError(f"cannot write '{suffix or 'no extension'}' figures", path=request.out,
+                          hint="name the output .png, .svg or .pdf")
+    zoom = request.zoom
+    app = make_application()
+    with _scratch_environment() as scratch:
+        from latent_explorer.qt.main_window import MainWindow
+
+        settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings=settings)
+        widget = None
+        try:
+            window.last_error = None
+            _load(window, request, warn)
+            _settle(app, window)
+            _apply_view(app, window, request)
+            widget, title = _target_widget(window, request)
+            scatter = window.scatter
+            if request.point_size is not None:
+                scatter.set_point_size(request.point_size)
+            if request.title:
+                scatter.plot_item.setTitle(request.title)
+            _settle(app, window)
+            if zoom is not None:
+                scatter.set_view(*zoom)
+            elif request.view is not None and request.session is not None:
+                scatter.reset_view()  # a new view asked of a session: show it whole
+            _settle(app, window)
+            _fresh_axes(app, widget)
+            figures = figures_in(widget, title)
+            if not figures:
+                raise FigureError(f"the panel '{title}' has no plot to draw")
+            return export_figure(figures[0], request.out, request.scale, request.width)
+        finally:
+            window.runner.shutdown()
+            if widget is not None:
+                widget.close()
+                widget.deleteLater()
+            window.close()
+            window.deleteLater()
+            app.processEvents()
