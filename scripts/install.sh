@@ -10,7 +10,9 @@ extra=""
 
 apt_packages=(dataset-fashion-mnist libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0
               libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
-              libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 python3-venv)
+              libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xkb1 fonts-dejavu-core python3-venv)
+# the tests also validate the .desktop and AppStream files
+if [[ -n "$extra" ]]; then apt_packages+=(desktop-file-utils appstream); fi
 if command -v apt-get >/dev/null 2>&1; then
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"

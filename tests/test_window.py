@@ -61,13 +61,13 @@ def test_opens_on_pca_coloured_by_class_and_inspects(main_window, qtbot, digits_
     main_window.scatter.sigClicked.emit(42)
     assert main_window.state.current_index == 42
     assert "current" in main_window.scatter.markers()
-    inspector = main_window.docks["inspector"].widget()
+    inspector = main_window.panel("inspector")
     assert inspector.image.image() is not None and inspector.reconstruction.image() is not None
     assert inspector.reconstruction.image().shape == (8, 8)
     label = main_window.state.dataset.class_names[main_window.state.dataset.labels[42]]
     assert "#42" in inspector.facts.text() and label in inspector.facts.text()
     assert "reconstruction error" in inspector.facts.text()
-    pane = main_window.docks["data"].widget()
+    pane = main_window.panel("data")
     assert "1,797" in pane.summary.text() and "z_dim 4" in pane.summary.text()
 
 
@@ -85,7 +85,7 @@ def test_projection_switch_keeps_selection_and_labels(loaded, qtbot):
     np.testing.assert_array_equal(window.scatter.selection, [1, 5, 7, 250])
     assert window.current_projection().kind == "pca"
     # the view panel follows, and choosing a row in its lists moves the axis
-    panel = window.docks["view"].widget()
+    panel = window.panel("view")
     assert panel.x_list.currentRow() == 1 and panel.y_list.item(0).text().startswith("PC1 (")
     panel.y_list.setCurrentRow(4)
     assert state.view == ViewSpec("pca", 1, 4)
@@ -117,7 +117,7 @@ def test_tsne_streams_partial_layouts_then_finishes(loaded, qtbot):
     controller.points_changed.connect(lambda: streamed.append(window.scatter._xy.copy())
                                       if window.state.view.kind == "tsne" else None)
     key = controller.run_tsne(QUICK_TSNE)
-    assert window.docks["view"].widget().run_button.text() == "Stop t-SNE"
+    assert window.panel("view").run_button.text() == "Stop t-SNE"
     wait_tsne_done(qtbot, window)
     assert window.state.view == ViewSpec("tsne", key=key)
     layout = controller.layouts[key]
@@ -127,8 +127,8 @@ def test_tsne_streams_partial_layouts_then_finishes(loaded, qtbot):
     np.testing.assert_array_equal(window.scatter._xy, layout.coords)
     assert axis_labels(window) == ("t-SNE 1", "t-SNE 2")
     assert window.current_projection().kind == "tsne"
-    assert window.docks["view"].widget().run_button.text() == "Run t-SNE"
-    assert window.docks["view"].widget().view_combo.currentText() == f"t-SNE {key}"
+    assert window.panel("view").run_button.text() == "Run t-SNE"
+    assert window.panel("view").view_combo.currentText() == f"t-SNE {key}"
 
 
 def test_tsne_inputs_pixels_pca_and_mu(loaded, qtbot):
@@ -198,7 +198,7 @@ def test_cancel_keeps_the_partial_layout(loaded, qtbot):
     assert window.state.view == ViewSpec("tsne", key=key)
     np.testing.assert_array_equal(window.scatter._xy, layout.coords)
     assert not controller.is_tsne_running()
-    assert window.docks["view"].widget().run_button.text() == "Run t-SNE"
+    assert window.panel("view").run_button.text() == "Run t-SNE"
 
 
 def test_new_tsne_stops_the_running_one(loaded, qtbot):
@@ -275,7 +275,7 @@ def test_legend_hide_writes_hidden_classes(loaded, qtbot):
 
 def test_colouring_modes_and_mu(loaded, qtbot):
     window, state, scatter = loaded, loaded.state, loaded.scatter
-    panel = window.docks["view"].widget()
+    panel = window.panel("view")
 
     def modes() -> list[str]:
         return [panel.colour_combo.itemData(k) for k in range(panel.colour_combo.count())]
@@ -305,7 +305,7 @@ def test_colouring_an_autoencoder_without_logvar_falls_back(main_window):
     dataset, codes = blobs(variational=False)
     main_window.state.dataset = dataset
     main_window.state.codes = codes
-    panel = main_window.docks["view"].widget()
+    panel = main_window.panel("view")
     assert "mean_logvar" not in [panel.colour_combo.itemData(k) for k in range(panel.colour_combo.count())]
     assert not panel.use_mu.isEnabled()
     main_window.state.color_by = "mean_logvar"

@@ -14,16 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QWidget,
 )
 
@@ -40,6 +42,7 @@ from latent_explorer.qt.view_controller import ViewController
 from latent_explorer.workers.runner import JobRunner
 
 MAX_RECENT = 10
+LAYOUT_VERSION = "2"  # bump when the set of panels changes, so old saved layouts are not restored
 
 
 @dataclass
@@ -67,6 +70,7 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self)
         self.last_error: Exception | None = None
         self.docks: dict[str, QDockWidget] = {}
+        self._tab_groups: dict[Qt.DockWidgetArea, QDockWidget] = {}
         self.device = "auto"
         self._pending_model: str | None = None
         self._build_status_bar()
@@ -147,14 +151,57 @@ class MainWindow(QMainWindow):
                 installer(self)
 
     def add_panel(self, panel: Panel) -> QDockWidget:
+        """Dock a panel. Right and bottom panels share one tab group per side, so that a dozen panels fit
+        on a laptop screen; the left side (loading and view choice) stays stacked."""
         dock = QDockWidget(panel.title, self)
         dock.setObjectName(panel.name)
-        dock.setWidget(panel.widget)
+        scroller = QScrollArea()  # a tall panel scrolls instead of forcing the window past the screen
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setWidget(panel.widget)
+        dock.setWidget(scroller)
         self.addDockWidget(panel.area, dock)
+        first = self._tab_groups.get(panel.area)
+        if first is None:
+            if panel.area != Qt.DockWidgetArea.LeftDockWidgetArea:
+                self._tab_groups[panel.area] = dock
+        else:
+            self.tabifyDockWidget(first, dock)
         dock.setVisible(panel.visible)
         self.view_menu.addAction(dock.toggleViewAction())
         self.docks[panel.name] = dock
         return dock
+
+    def _default_layout(self) -> None:
+        """Fit the screen, raise the first tab of each group and give the scatter most of the room."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        if screen is not None:
+            self.resize(min(1500, screen.width()), min(950, screen.height()))
+        for dock in self._tab_groups.values():
+            dock.raise_()
+        QTimer.singleShot(0, self._default_dock_sizes)  # dock sizes only take once the window is laid out
+
+    def _default_dock_sizes(self) -> None:
+        right = [d for d in self.docks.values() if self.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea]
+        bottom = [d for d in self.docks.values() if self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
+        left = [d for d in self.docks.values() if self.dockWidgetArea(d) == Qt.DockWidgetArea.LeftDockWidgetArea]
+        if right:
+            self.resizeDocks(right[:1], [480], Qt.Orientation.Horizontal)
+        if left:
+            self.resizeDocks(left[:1], [270], Qt.Orientation.Horizontal)
+        if bottom:
+            self.resizeDocks(bottom[:1], [290], Qt.Orientation.Vertical)
+
+    def panel(self, name: str) -> QWidget:
+        """The widget of a docked panel (the dock holds it inside a scroll area)."""
+        return self.docks[name].widget().widget()
+
+    def raise_panel(self, name: str) -> None:
+        """Show a panel and bring its tab to the front."""
+        dock = self.docks.get(name)
+        if dock is not None:
+            dock.setVisible(True)
+            dock.raise_()
 
     def set_central(self, widget: QWidget) -> None:
         self.central = widget
@@ -400,14 +447,16 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         geometry = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        if geometry is None or state is None or self.settings.value("window/layout") != LAYOUT_VERSION:
+            self._default_layout()
+            return
+        self.restoreGeometry(geometry)
+        self.restoreState(state)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/layout", LAYOUT_VERSION)
         self.view_controller.shutdown()
         self.runner.shutdown()
         super().closeEvent(event)
