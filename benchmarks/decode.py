@@ -65,7 +65,7 @@ def load_codes(model, quick: bool):
 
 def make_host():
     """The parts of the main window the decoder panel needs, without the rest of the app's work."""
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QSettings, Signal
     from PySide6.QtWidgets import QMainWindow
 
     from latent_explorer.core.state import ExplorerState
@@ -73,6 +73,12 @@ def make_host():
     from latent_explorer.workers.runner import JobRunner
 
     class Host(QMainWindow):
+        closing = Signal()
+
+        def closeEvent(self, event):  # noqa: N802 - Qt name
+            self.closing.emit()
+            super().closeEvent(event)
+
         def __init__(self):
             super().__init__()
             self.settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)

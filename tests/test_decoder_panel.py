@@ -43,6 +43,12 @@ class FakeScatter(QObject):
 
 class Host(QMainWindow):
     """The parts of the main window the panel relies on: state, runner, scatter, projection, errors."""
+    closing = Signal()
+
+    def closeEvent(self, event):  # noqa: N802 - Qt name
+        self.closing.emit()
+        super().closeEvent(event)
+
 
     def __init__(self, settings: QSettings):
         super().__init__()

@@ -58,6 +58,7 @@ class Panel:
 
 class MainWindow(QMainWindow):
     recent_changed = Signal()  # the recent files list changed
+    closing = Signal()  # first thing on close: panels stop their threads and timers before the runner does
 
     def __init__(self, settings: QSettings | None = None):
         super().__init__()
@@ -454,6 +455,7 @@ class MainWindow(QMainWindow):
         self.restoreState(state)
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        self.closing.emit()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/layout", LAYOUT_VERSION)

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -95,8 +95,7 @@ class DecoderPanel(QWidget):
         ]
         for signal, slot in self._state_hooks:
             signal.connect(slot)
-        if isinstance(window, QObject):
-            window.installEventFilter(self)
+        window.closing.connect(self.shutdown)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -405,11 +404,6 @@ class DecoderPanel(QWidget):
             self.set_marker("current z", z, color=CURRENT_Z_COLOUR)
 
     # ------------------------------------------------------------------ closing
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
-        if watched is self.host and event.type() == QEvent.Type.Close:
-            self.shutdown()
-        return False
-
     @Slot()
     def shutdown(self) -> None:
         """Stop the threads and stop listening (the window is closing)."""

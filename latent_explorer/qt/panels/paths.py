@@ -18,7 +18,7 @@ import contextlib
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -135,7 +135,7 @@ class PathsPanel(QWidget):
         decoder = getattr(window, "decoder_panel", None)
         if decoder is not None:  # the off-data meter arrives after the codes: score the strip then
             decoder.jobs.finished.connect(lambda *_: self._rescore())
-        window.installEventFilter(self)
+        window.closing.connect(self.shutdown)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -835,11 +835,6 @@ class PathsPanel(QWidget):
         self.refresh_overlay()
 
     # ------------------------------------------------------------------ closing
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            self.shutdown()
-        return False
-
     @Slot()
     def shutdown(self) -> None:
         if self._closed:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
@@ -309,7 +309,7 @@ class SessionManager(QObject):
         self.autosave_timer.setInterval(int(AUTOSAVE_MINUTES * 60_000))
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
-        window.installEventFilter(self)
+        window.closing.connect(self._on_window_closing)
 
     # ------------------------------------------------------------------ building and saving
     def build_session(self) -> Session:
@@ -494,11 +494,10 @@ class SessionManager(QObject):
         self.message_box = box
         return box
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt name
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            self.autosave_timer.stop()
-            mark_clean_exit()
-        return False
+    @Slot()
+    def _on_window_closing(self) -> None:
+        self.autosave_timer.stop()
+        mark_clean_exit()
 
     # ------------------------------------------------------------------ recent sessions and dialogs
     def recent_sessions(self) -> list[str]:
