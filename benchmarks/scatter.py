@@ -243,6 +243,9 @@ def main() -> int:
     ours_ms, brute_ms = hover_times(scatter_1m, np.random.default_rng(0), 200 if args.quick else 1000)
     bench.add("hover look-up, 1M, whole view (brute = baseline)", median(ours_ms), "ms", baseline=median(brute_ms),
               target="<= 2")
+    scatter_1m.close()  # widgets must go before the QApplication does, or Qt crashes at interpreter exit
+    scatter_1m.deleteLater()
+    app.processEvents()
     return bench.finish()
 
 
