@@ -208,3 +208,42 @@ def test_unknown_spec_and_format(tmp_path):
         load_dataset(tmp_path / "data.csv")
     with pytest.raises(DatasetError, match="split"):
         load_dataset("fashion-mnist-valid")
+
+
+def test_a_file_named_like_the_builtin_dataset_is_a_file(tmp_path, monkeypatch):
+    np.savez(tmp_path / "fashion-mnist.npz", x=np.zeros((3, 4, 4), np.uint8), y=np.array([0, 1, 2]))
+    monkeypatch.chdir(tmp_path)
+    assert load_dataset("fashion-mnist.npz").labels.tolist() == [0, 1, 2]
+
+
+def test_sixteen_bit_images_keep_their_contrast(tmp_path):
+    root = tmp_path / "deep"
+    root.mkdir()
+    for k, value in enumerate((1000, 30000, 65535)):
+        Image.fromarray(np.full((6, 6), value, np.uint16)).save(root / f"{k}.png")
+    d = load_dataset(root, shape=(6, 6), mode="L")
+    assert d.images[:, 0, 0, 0].tolist() == [4, 117, 255]
+
+
+def test_bad_labels_file_is_named(tmp_path):
+    np.save(tmp_path / "imgs.npy", np.zeros((2, 4, 4), np.uint8))
+    (tmp_path / "labs.npy").write_bytes(b"\x93NUMPY garbage")
+    with pytest.raises(DatasetError) as err:
+        load_dataset(tmp_path / "imgs.npy", labels=tmp_path / "labs.npy")
+    assert "labs.npy" in str(err.value) and "imgs.npy" not in str(err.value)
+
+
+def test_npz_that_is_not_an_archive(tmp_path):
+    np.save(tmp_path / "single.npy", np.zeros((2, 4, 4)))
+    (tmp_path / "single.npy").rename(tmp_path / "single.npz")
+    with pytest.raises(DatasetError, match="not an .npz archive"):
+        load_dataset(tmp_path / "single.npz")
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(DatasetError, match="cannot read .npz"):
+        load_dataset(tmp_path / "text.npz")
+
+
+def test_empty_labels_array(tmp_path):
+    np.savez(tmp_path / "e.npz", x=np.zeros((3, 4, 4), np.uint8), y=np.zeros(0, np.int64))
+    with pytest.raises(DatasetError, match="0 labels for 3 images"):
+        load_dataset(tmp_path / "e.npz")

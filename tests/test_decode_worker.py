@@ -149,3 +149,40 @@ def test_torch_threads_are_set_inside_the_worker_only(worker, qtbot):
         worker.request(ThreadProbe(delay=0), np.zeros(2, np.float32))
     assert ThreadProbe.seen == 1
     assert torch.get_num_threads() == before
+
+
+def test_unexpected_exception_gives_error_tile_and_thread_goes_on(qtbot):
+    """An error outside the decoder call itself (e.g. at .cpu() after a CUDA fault) must not end the thread."""
+    class Exploding(torch.Tensor):
+        def detach(self):
+            raise RuntimeError("device lost")
+
+    class Model:
+        input_shape = (1, 4, 4)
+        device = torch.device("cpu")
+        latent_dim = 2
+        explode = True
+
+        def decode(self, z):
+            out = torch.full((len(z), 1, 4, 4), 0.5)
+            return out.as_subclass(Exploding) if self.explode else out
+
+    model = Model()
+    worker = DecodeWorker(threads=1)
+    results = []
+
+    class Sink(QObject):
+        @Slot(object)
+        def take(self, result):
+            results.append(result)
+
+    sink = Sink()
+    worker.decoded.connect(sink.take)
+    worker.request(model, np.zeros(2, np.float32))
+    qtbot.waitUntil(lambda: len(results) == 1, timeout=5000)
+    assert results[0].error and "device lost" in results[0].error
+    model.explode = False
+    worker.request(model, np.zeros(2, np.float32))
+    qtbot.waitUntil(lambda: len(results) == 2, timeout=5000)
+    assert results[1].error is None and np.allclose(results[1].images, 0.5)
+    worker.stop()

@@ -284,3 +284,30 @@ def test_builtin_architectures_any_shape(shape):
         assert net.decode(z).shape == (2, *shape)
     with pytest.raises(ValueError, match="unknown architecture"):
         build("gan", shape, 2)
+
+
+def test_fingerprint_follows_code_and_settings_not_only_weights(user_dir, digits):
+    """Same weights, other kwargs or other source code: another model, so another cache key."""
+    folder, mod = user_dir
+    torch.save(mod.TinyAE().state_dict(), folder / "ae.pt")
+    body = 'format = "python"\nsource = "my_ae.py"\nweights = "ae.pt"\ninput_shape = [1, 8, 8]\n'
+    first = load_model(manifest(folder, body), device="cpu").fingerprint()
+    assert load_model(manifest(folder, body), device="cpu").fingerprint() == first
+    second = load_model(manifest(folder, body + 'kwargs = { broken = "" }\n'), device="cpu").fingerprint()
+    (folder / "my_ae.py").write_text(SOURCE.replace("torch.sigmoid(self.dec(z))", "torch.sigmoid(2 * self.dec(z))"))
+    third = load_model(manifest(folder, body), device="cpu").fingerprint()
+    assert len({first, second, third}) == 3
+
+
+def test_channels_last_decoder_output_is_permuted():
+    from latent_explorer.core.models.base import ModelInfo, TorchLatentModel
+
+    image = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5) / 200.0  # (B, C, H, W)
+    model = TorchLatentModel(lambda x: x.flatten(1)[:, :2], lambda z: image.permute(0, 2, 3, 1),
+                             input_shape=(3, 4, 5), name="nhwc", device="cpu",
+                             info=ModelInfo("test", "python", "test", False, 0))
+    assert torch.equal(model.decode(torch.zeros(2, 2)), image)
+    wrong = TorchLatentModel(lambda x: x, lambda z: torch.zeros(2, 5, 3, 4), input_shape=(3, 4, 5), name="bad",
+                             device="cpu", info=ModelInfo("test", "python", "test", False, 0))
+    with pytest.raises(ModelError, match="decoder returned shape"):
+        wrong.decode(torch.zeros(2, 2))

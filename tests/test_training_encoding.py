@@ -98,3 +98,10 @@ def test_encode_cancellation_stops_early(digits_vae, digits):
 def test_history_json_is_plain(digits_vae):
     data = json.loads((digits_vae / "config.json").read_text())
     assert data["format"] == "latent-explorer-checkpoint" and data["z_dim"] == 4
+
+
+def test_resume_on_images_of_another_shape_refused(digits, small_images, tmp_path):
+    train(digits, tmp_path / "a", 1)
+    cfg = TrainConfig(arch="conv-ae", z_dim=3, epochs=2, batch_size=128, seed=7)
+    with pytest.raises(ModelError, match=r"trained on images of shape \[1, 8, 8\]"):
+        run_job(iter_train(cfg, small_images, tmp_path / "a", resume=True))

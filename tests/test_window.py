@@ -346,3 +346,28 @@ def test_dock_layout_is_remembered(main_window, qtbot, isolated_dirs):
     again.show()
     assert again.docks["inspector"].isHidden() and not again.docks["view"].isHidden()
     again.close()
+
+
+def test_codes_for_a_replaced_dataset_are_dropped(loaded):
+    """An encoding that finishes after its dataset was replaced must not be shown with the new one."""
+    window = loaded
+    current = window.state.codes
+    old_dataset, stale = blobs(n=90)
+    window._encoding_for = (window.state.model, old_dataset)
+    window._on_job_finished("encode", stale)
+    assert window.state.codes is current
+
+
+def test_hidden_classes_reset_with_a_new_dataset(loaded, qtbot):
+    window = loaded
+    window.state.hidden_classes = frozenset({1})
+    window.open_dataset("digits")
+    qtbot.waitUntil(lambda: window.state.dataset.name == "digits", timeout=10000)
+    assert window.state.hidden_classes == frozenset()
+
+
+def test_axes_beyond_the_codes_fall_back_to_pca(loaded):
+    window = loaded
+    window.state.view = ViewSpec("raw", 40, 41)  # remembered from a wider model, say
+    assert window.state.view == ViewSpec("pca", 0, 1)
+    assert window.scatter.n_points == 300

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import struct
 import zipfile
 from collections import Counter
@@ -24,6 +25,7 @@ FASHION_MNIST_CLASSES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 ]
+FASHION_SPEC = re.compile(r"fashion-mnist(?:[-:](all|train|test))?")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 
 
@@ -150,10 +152,12 @@ def as_labels(array: np.ndarray | None, n: int, source: str = "") -> np.ndarray 
     arr = np.asarray(array)
     if arr.dtype == object:
         raise DatasetError("labels are an object array", path=source, hint="save labels as integers")
-    arr = arr.reshape(len(arr), -1)
-    if arr.shape[1] > 1:  # one-hot
-        arr = arr.argmax(axis=1)
-    arr = arr.ravel()
+    if len(arr) != n:
+        raise DatasetError(f"{len(arr)} labels for {n} images", path=source,
+                           hint="the labels must be one per image, in the same order")
+    if arr.ndim > 1:
+        arr = arr.reshape(len(arr), -1)
+        arr = arr.argmax(axis=1) if arr.shape[1] > 1 else arr.ravel()  # one-hot rows → class ids
     if len(arr) != n:
         raise DatasetError(f"{len(arr)} labels for {n} images", path=source,
                            hint="the labels must be one per image, in the same order")
@@ -266,6 +270,19 @@ def load_npz(path: str | Path, x_key: str | None = None, y_key: str | None = Non
     path = Path(path)
     try:
         archive = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise DatasetError(f"cannot read .npz archive ({exc})", path=path,
+                           hint="the file is truncated or not an .npz; save it again with numpy.savez") from exc
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DatasetError("this is a single .npy array, not an .npz archive", path=path,
+                           hint="rename it to .npy, or save the arrays with numpy.savez")
+    with archive:
+        return _dataset_from_npz(archive, path, x_key, y_key, class_names)
+
+
+def _dataset_from_npz(archive, path: Path, x_key: str | None, y_key: str | None,
+                      class_names: list[str] | None) -> Dataset:
+    try:
         keys = list(archive.files)
 
         def get(key: str) -> np.ndarray:
@@ -291,7 +308,9 @@ def load_npz(path: str | Path, x_key: str | None = None, y_key: str | None = Non
             elif y_key not in keys:
                 raise DatasetError(f"no array '{y_key}'; the archive holds {keys}", path=path)
             y = get(y_key) if y_key else None
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        if isinstance(exc, DatasetError):
+            raise
         raise DatasetError(f"cannot read .npz archive ({exc})", path=path,
                            hint="the file is truncated or not an .npz; save it again with numpy.savez") from exc
     images = as_image_array(x, str(path))
@@ -301,17 +320,21 @@ def load_npz(path: str | Path, x_key: str | None = None, y_key: str | None = Non
 
 def load_npy(path: str | Path, labels: str | Path | None = None, class_names: list[str] | None = None) -> Dataset:
     path = Path(path)
+    x = _read_npy(path)
+    y = _read_npy(Path(labels)) if labels else None
+    images = as_image_array(x, str(path))
+    return Dataset(name=path.stem, images=images, labels=as_labels(y, len(images), str(labels)),
+                   class_names=class_names, source=str(path))
+
+
+def _read_npy(path: Path) -> np.ndarray:
     try:
-        x = np.load(path, allow_pickle=False)
-        y = np.load(labels, allow_pickle=False) if labels else None
+        return np.load(path, allow_pickle=False)
     except ValueError as exc:
         raise DatasetError(f"cannot read .npy ({exc})", path=path,
                            hint="object arrays are refused (they need unpickling); save numeric arrays") from exc
     except (OSError, EOFError) as exc:
         raise DatasetError(f"cannot read .npy ({exc})", path=path, hint="the file is truncated or corrupt") from exc
-    images = as_image_array(x, str(path))
-    return Dataset(name=path.stem, images=images, labels=as_labels(y, len(images), str(labels)),
-                   class_names=class_names, source=str(path))
 
 
 # -------------------------------------------------------------------------------------- image folders
@@ -385,7 +408,7 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
     for i, (f, cls) in enumerate(files):
         try:
             with Image.open(f) as im:
-                im = im.convert(mode)
+                im = _to_8bit(im).convert(mode)
                 out[n] = _fit(im, w, h).reshape(h, w, channels).transpose(2, 0, 1)
         except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
             skipped.append((str(f), str(exc) or type(exc).__name__))
@@ -420,6 +443,19 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
                    skipped=skipped)
 
 
+def _to_8bit(im):
+    """16-bit and float grey images scaled to 8 bits (``convert("L")`` would clip them to white)."""
+    from PIL import Image
+
+    if im.mode not in ("I", "F") and not im.mode.startswith("I;16"):
+        return im
+    values = np.asarray(im, dtype=np.float64)
+    top = 65535.0 if im.mode.startswith("I;16") or (im.mode == "I" and values.max() > 255) else 255.0
+    if im.mode == "F":
+        top = 1.0 if values.max() <= 1.0 else max(float(values.max()), 1e-12)
+    return Image.fromarray(np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8), mode="L")
+
+
 def _fit(im, w: int, h: int) -> np.ndarray:
     """Centre-crop to the target aspect ratio, then resize."""
     from PIL import Image
@@ -443,11 +479,11 @@ def iter_load_dataset(spec: str | Path, **options) -> Job[Dataset]:
     text = str(spec)
     if text == "digits":
         return load_digits()
-    if text.startswith("fashion-mnist"):
-        split = text.removeprefix("fashion-mnist").lstrip("-:") or "all"
-        if split not in ("all", "train", "test"):
-            raise DatasetError(f"unknown Fashion-MNIST split '{split}'", hint="use fashion-mnist, -train or -test")
-        return load_fashion_mnist(split=split)
+    builtin = FASHION_SPEC.fullmatch(text)
+    if builtin:
+        return load_fashion_mnist(split=builtin.group(1) or "all")
+    if text.startswith("fashion-mnist-") and not Path(text).exists():
+        raise DatasetError(f"unknown Fashion-MNIST split in '{text}'", hint="use fashion-mnist, -train or -test")
     path = Path(text).expanduser()
     if not path.exists():
         raise DatasetError("no such file or folder", path=path,

@@ -25,7 +25,7 @@ import numpy as np
 
 from latent_explorer import __version__
 from latent_explorer.core.atomic import atomic_path
-from latent_explorer.core.datasets import Dataset, iter_load_dataset
+from latent_explorer.core.datasets import FASHION_SPEC, Dataset, iter_load_dataset
 from latent_explorer.core.encoding import Codes, iter_encode_cached
 from latent_explorer.core.errors import LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress
@@ -58,7 +58,8 @@ class SourceRef:
 
     @property
     def is_builtin(self) -> bool:
-        return self.spec.startswith("demo:") or self.spec in BUILTIN_DATASETS or self.spec.startswith("fashion-mnist")
+        spec = self.spec
+        return spec.startswith("demo:") or spec in BUILTIN_DATASETS or FASHION_SPEC.fullmatch(spec) is not None
 
     @property
     def path(self) -> Path | None:

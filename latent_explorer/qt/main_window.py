@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._tab_groups: dict[Qt.DockWidgetArea, QDockWidget] = {}
         self.device = "auto"
         self._pending_model: str | None = None
+        self._encoding_for: tuple[Any, Any] | None = None
         self._build_status_bar()
         self._build_menus()
         self.scatter = LatentScatter()
@@ -257,13 +258,7 @@ class MainWindow(QMainWindow):
 
         def job():
             yield Progress("loading model", 0, None, spec)
-            try:
-                return load_model(spec, device=device, allow_pickle=allow_pickle, check_samples=samples)
-            except LatentExplorerError as exc:
-                # a model/dataset mismatch should still let the user see the model loaded
-                if samples is not None and "shape" in str(exc) and "dataset" in str(exc):
-                    raise
-                raise
+            return load_model(spec, device=device, allow_pickle=allow_pickle, check_samples=samples)
 
         self._model_spec = spec
         self.runner.start("load-model", job)
@@ -272,6 +267,7 @@ class MainWindow(QMainWindow):
         model, dataset = self.state.model, self.state.dataset
         if model is None or dataset is None:
             return
+        self._encoding_for = (model, dataset)
         self.runner.start("encode", lambda: iter_encode_cached(model, dataset))
 
     # ------------------------------------------------------------------ job results (GUI thread)
@@ -293,9 +289,11 @@ class MainWindow(QMainWindow):
     @Slot(str, object)
     def _on_job_finished(self, name: str, result: Any) -> None:
         if name == "load-data":
+            self.runner.cancel("encode")  # codes of the previous dataset must never arrive after this one
             self.state.codes = None
             self.state.selection = np.zeros(0, np.int64)
             self.state.current_index = None
+            self.state.hidden_classes = frozenset()  # class ids of another dataset mean other classes
             self.state.dataset = result
             msg = f"{result.name}: {len(result):,} images {list(result.image_shape)}"
             if result.skipped:
@@ -307,11 +305,15 @@ class MainWindow(QMainWindow):
             elif self.state.model is not None:
                 self._check_and_encode()
         elif name == "load-model":
+            self.runner.cancel("encode")
             self.state.codes = None
             self.state.model = result
             self.status_label.setText(f"model {result.name}: {result.info.kind}, z_dim {result.latent_dim}")
             self.encode()
         elif name == "encode":
+            model, dataset = self._encoding_for or (None, None)
+            if model is not self.state.model or dataset is not self.state.dataset:
+                return  # encoded for a model or dataset that has been replaced since (a session opened, say)
             self.state.codes = result
             self.status_label.setText(f"encoded {len(result):,} samples → z_dim {result.latent_dim}")
         elif name == "tsne":

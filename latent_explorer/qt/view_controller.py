@@ -353,6 +353,10 @@ class ViewController(QObject):
                 self.state.view = DEFAULT_VIEW
 
     def _on_view(self) -> None:
+        if self.state.codes is not None and not self.is_valid(self.state.view):
+            self.message.emit(f"{self.state.view.label()} does not exist for these codes; showing PCA 1/2")
+            self.state.view = DEFAULT_VIEW
+            return
         self.refresh_points()
 
     def _on_use_mu(self) -> None:

@@ -55,9 +55,10 @@ def decode_result(request: DecodeRequest) -> DecodeResult:
     """Decode one request; a failing decoder gives an error tile instead of an exception."""
     try:
         images, error = decode_images(request.model, request.z), None
-    except DecodeError as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure (a CUDA error at .cpu(), say) must not kill the thread
         _, h, w = getattr(request.model, "input_shape", (1, 28, 28))
-        images, error = error_tile(int(h), int(w))[None], str(exc)
+        message = str(exc) if isinstance(exc, DecodeError) else f"{type(exc).__name__}: {exc}"
+        images, error = error_tile(int(h), int(w))[None], message
     return DecodeResult(seq=request.seq, model=request.model, z=request.z, tag=request.tag, images=images,
                         error=error, posted=request.posted, decoded=time.perf_counter())
 

@@ -70,6 +70,7 @@ class ModelInfo:
     runs_code: bool  # loading it could execute code (TorchScript, .pt2, Python file, pickle)
     parameters: int
     extra: dict[str, Any] = field(default_factory=dict)
+    content_hash: str = ""  # of the manifest and the files it names: code changes the model as much as weights
 
 
 class TorchLatentModel:
@@ -157,8 +158,11 @@ class TorchLatentModel:
             out = (out + 1.0) * 0.5
         expected = (z.shape[0], *self.input_shape)
         if tuple(out.shape) != expected:
-            if out.numel() == int(np.prod(expected)):
-                out = out.reshape(expected)
+            c, h, w = self.input_shape
+            if tuple(out.shape) == (z.shape[0], h, w, c):  # channels last: move, never reshape, the channels
+                out = out.permute(0, 3, 1, 2)
+            elif out.ndim == 2 and out.shape[1] == c * h * w or tuple(out.shape) == (z.shape[0], h, w) and c == 1:
+                out = out.reshape(expected)  # flat or channel-less output of the right size
             else:
                 raise ModelError(f"the decoder returned shape {tuple(out.shape)}, expected {expected}",
                                  path=self.info.source, hint="check input_shape in the manifest, or the decoder")
@@ -169,7 +173,7 @@ class TorchLatentModel:
         if self._fingerprint is None:
             h = hashlib.blake2b(digest_size=16)
             h.update(repr((self.info.format, self.input_shape, self.input_range, self.encoder_output,
-                           self.decoder_output)).encode())
+                           self.decoder_output, self.info.content_hash)).encode())
             for m in self._modules:
                 if hasattr(m, "state_dict"):
                     for key, tensor in sorted(m.state_dict().items()):

@@ -44,6 +44,10 @@ def iter_train(config: TrainConfig, dataset: Dataset, out_dir: str | Path, resum
         if saved.arch != config.arch or saved.z_dim != config.z_dim:
             raise ModelError(f"the checkpoint is {saved.arch} z_dim={saved.z_dim}, not {config.arch} "
                              f"z_dim={config.z_dim}", path=out_dir, hint="resume with the same --arch/--z-dim")
+        if tuple(saved.input_shape) != dataset.image_shape:
+            raise ModelError(f"the checkpoint was trained on images of shape {list(saved.input_shape)}, the dataset "
+                             f"has {list(dataset.image_shape)}", path=out_dir,
+                             hint="resume on the same dataset, or train into a new --out folder")
         saved.epochs = config.epochs
         config = saved
     else:

@@ -13,6 +13,7 @@ Common keys: ``input_shape = [C, H, W]``, ``input_range``, ``encoder_output``, `
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import pickle
 import sys
@@ -86,11 +87,22 @@ def load_manifest(path: str | Path, device: str | None = None, allow_pickle: boo
         modules = [model]
         params = sum(p.numel() for p in model.parameters())
     info = ModelInfo(kind=f"user model ({fmt})", format=fmt, source=str(path), runs_code=RUNS_CODE[fmt],
-                     parameters=int(params), extra={"class_names": data.get("class_names")})
+                     parameters=int(params), extra={"class_names": data.get("class_names")},
+                     content_hash=_content_hash(path, data))
     return TorchLatentModel(encode, decode, input_shape=data["input_shape"], name=data.get("name", path.parent.name),
                             info=info, encoder_output=data.get("encoder_output", "z"),
                             decoder_output=data.get("decoder_output", "probabilities"),
                             input_range=data.get("input_range", (0.0, 1.0)), modules=modules, device=device)
+
+
+def _content_hash(manifest: Path, data: dict[str, Any]) -> str:
+    """Hash of the manifest's text and of every file it names (source code, programs, weights)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(manifest.read_bytes())
+    for key in ("source", "file", "encoder", "decoder", "weights"):
+        if key in data:
+            h.update((manifest.parent / str(data[key])).read_bytes())
+    return h.hexdigest()
 
 
 def _load_exported(file: Path) -> torch.nn.Module:

@@ -217,6 +217,8 @@ class ViewPanel(QWidget):
         choice = self.view_combo.itemData(index)
         if choice in ("raw", "pca"):
             i, j = self._last_axes[choice]
+            if max(i, j) >= self.controller.view_dimensions(choice):  # remembered from a wider model
+                i, j = 0, 1
             self.state.view = ViewSpec(choice, i, j)
         elif isinstance(choice, str) and choice.startswith("layout:"):
             self.controller.show_layout(choice.removeprefix("layout:"))
