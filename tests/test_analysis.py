@@ -41,6 +41,7 @@ from latent_explorer.core.analysis import (
     worst_indices,
     write_csv,
 )
+from latent_explorer.core.analysis.binning import MAX_BINS, fit_bin_width
 from latent_explorer.core.encoding import Codes, iter_encode
 from latent_explorer.core.jobs import Progress, run_job
 from latent_explorer.core.models import load_model
@@ -139,6 +140,73 @@ def test_nice_bin_width_is_round_and_near_the_requested_bin_count():
     assert round(mantissa, 9) in (1.0, 2.0, 5.0)
     span = np.subtract(*np.quantile(values, [0.999, 0.001]))
     assert 40 <= span / width <= 100
+
+
+def is_round(width: float) -> bool:
+    return round(width / 10 ** math.floor(math.log10(width)), 9) in (1.0, 2.0, 5.0)
+
+
+def test_fit_bin_width_widens_an_automatic_width_only_as_far_as_max_bins_needs():
+    assert fit_bin_width(0.5, 0.0, 1.0) == 0.5
+    assert fit_bin_width(0.1, 3.0, 3.0) == 0.1  # an empty range keeps the width
+    assert fit_bin_width(0.001, -4.3, 4.4) == 0.002  # 8.7 / 0.001 would be 8,700 bins
+    rng = np.random.default_rng(12)
+    for lo, span in zip(rng.normal(0, 10.0 ** rng.integers(-3, 4, 300)), 10.0 ** rng.uniform(-6, 6, 300), strict=True):
+        width = fit_bin_width(span * 1e-9, lo, lo + span)
+        assert is_round(width)
+        assert len(uniform_edges(lo, lo + span, width)) - 1 <= MAX_BINS
+
+
+def check_auto_histogram(histogram_, values: np.ndarray) -> None:
+    """Round width, at most MAX_BINS bins, every value counted as numpy counts it."""
+    assert is_round(histogram_.bin_width)
+    assert len(histogram_.edges) - 1 <= MAX_BINS
+    assert histogram_.edges[0] <= values.min() and histogram_.edges[-1] >= values.max()
+    assert histogram_.counts.sum() == values.size
+
+
+def collapsed_vae_mu(n: int = 2000, seed: int = 11) -> np.ndarray:
+    """mu of a partly collapsed VAE: 20 axes of width 0.005 (so the median width), 12 of width 1."""
+    rng = np.random.default_rng(seed)
+    mu = rng.normal(0.0, 0.005, (n, 32)).astype(np.float32)
+    mu[:, 20:] = rng.normal(0.0, 1.0, (n, 12))
+    return mu
+
+
+def test_axis_density_of_a_partly_collapsed_vae_keeps_within_max_bins():
+    mu = collapsed_vae_mu()
+    density = axis_density(mu)
+    check_auto_histogram(density.histogram, mu)
+    assert np.array_equal(density.histogram.counts, loop_histograms(mu, density.histogram.edges))
+    with pytest.raises(AnalysisError, match="bins"):  # a width typed by the user is taken as given
+        axis_density(mu, 1e-4)
+
+
+def test_automatic_widths_of_posterior_radius_and_recon_keep_within_max_bins():
+    rng = np.random.default_rng(13)
+    n, d = 4000, 6
+    mu = rng.normal(0, 1, (n, d)).astype(np.float32)
+    logvar = rng.normal(0, 1e-5, (n, d)).astype(np.float32)  # collapsed: σ = 1 everywhere ...
+    logvar[:5, 0] = -10.0  # ... but for a few confident codes, beyond the central quantiles
+    z = mu + rng.normal(0, 1e-4, (n, d)).astype(np.float32)
+    z[:3, 0] = mu[:3, 0] + 5.0  # a few far samples, beyond the central quantiles of the offsets
+    stats = posterior_statistics(mu, logvar, z)
+    check_auto_histogram(stats.logvar_histogram, logvar)
+    assert np.array_equal(stats.logvar_histogram.counts, np.histogram(logvar, bins=stats.logvar_histogram.edges)[0])
+    check_auto_histogram(stats.offset_histogram, np.abs(z - mu))
+
+    on_sphere = rng.normal(size=(n, d))
+    on_sphere *= ((3.0 + rng.normal(0, 1e-6, n)) / np.linalg.norm(on_sphere, axis=1))[:, None]  # radii ≈ 3
+    on_sphere[:3] *= 10.0
+    main = radius_density({"z": on_sphere}).main
+    check_auto_histogram(main.histogram, main.radii)
+    assert np.array_equal(main.histogram.counts, np.histogram(main.radii, bins=main.histogram.edges)[0])
+
+    errors = rng.gamma(2.0, 1e-4, 20_000)
+    errors[:5] = 1.0
+    recon = recon_statistics(errors)
+    check_auto_histogram(recon.histogram, errors)
+    assert np.array_equal(recon.histogram.counts, np.histogram(errors, bins=recon.histogram.edges)[0])
 
 
 def test_indices_in_band_is_a_closed_band_in_either_order():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -28,6 +30,7 @@ from latent_explorer.core.decoding import (
     sample_prior,
     slider_ranges,
     tile_images,
+    torch_threads,
 )
 from latent_explorer.core.jobs import run_job
 from latent_explorer.core.projections import PCAModel, RawAxes
@@ -221,6 +224,56 @@ def test_off_data_meter_scores_data_low_and_empty_space_high(codes):
     assert np.array_equal(np.sort(indices), np.sort(np.argsort(brute)[:7]))
     assert np.allclose(distances, np.sort(brute)[:7], atol=1e-3)
     assert prepared.summary.median_radius == pytest.approx(np.median(np.linalg.norm(codes, axis=1)), rel=1e-5)
+
+
+class Worker(threading.Thread):
+    """A thread whose exception is raised again by ``finish``."""
+
+    def __init__(self, target):
+        super().__init__(daemon=True)
+        self.work, self.error = target, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.work()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
+            self.error = exc
+
+    def finish(self) -> None:
+        self.join(10)
+        assert not self.is_alive()
+        if self.error is not None:
+            raise self.error
+
+
+@pytest.mark.parametrize("first_to_leave", ["first", "second"])
+def test_overlapping_torch_threads_give_every_thread_its_original_count_back(first_to_leave):
+    """The second thread makes its first torch call inside the first one's block, as a new job thread would."""
+    original = torch.get_num_threads()
+    inner = 1 if original != 1 else 2
+    counts: dict[str, int] = {}
+    inside = {"first": threading.Event(), "second": threading.Event()}
+    leave = {"first": threading.Event(), "second": threading.Event()}
+
+    def use(name: str) -> None:
+        with torch_threads(inner):
+            counts[f"{name} inside"] = torch.get_num_threads()
+            inside[name].set()
+            assert leave[name].wait(10)
+        counts[f"{name} after"] = torch.get_num_threads()
+
+    workers = {"first": Worker(lambda: use("first"))}
+    assert inside["first"].wait(10)
+    workers["second"] = Worker(lambda: use("second"))
+    assert inside["second"].wait(10)
+    for name in (first_to_leave, "second" if first_to_leave == "first" else "first"):
+        leave[name].set()
+        workers[name].finish()
+    Worker(lambda: counts.__setitem__("fresh thread", torch.get_num_threads())).finish()
+    assert counts == {"first inside": inner, "second inside": inner, "first after": original,
+                      "second after": original, "fresh thread": original}
+    assert torch.get_num_threads() == original
 
 
 def test_typical_distance_excludes_the_point_itself():

@@ -56,6 +56,21 @@ def test_plain_autoencoder_codes_skip_mu_and_logvar(codes):
         codes_table(plain, parts=("mu", "logvar"))
 
 
+def test_csv_floats_read_back_bit_for_bit(tmp_path):
+    rng = np.random.default_rng(3)
+    f64 = np.concatenate([rng.normal(size=500) * 10.0 ** rng.integers(-30, 30, 500),
+                          [0.1 + 0.2, 1 / 3, np.nextafter(1.0, 2.0), 5e-324, 1.7976931348623157e308, -0.0]])
+    f32 = np.concatenate([(rng.normal(size=500) * 10.0 ** rng.integers(-30, 30, 500)).astype(np.float32),
+                          np.float32([1 / 3, np.nextafter(np.float32(1), np.float32(2)), 1e-45, 3.4028235e38,
+                                      16777217.0, -0.0])])
+    table = {"f64": f64, "f32": f32, "pair": np.stack([f32, f32[::-1]], axis=1)}
+    write_table(tmp_path / "f.csv", table)
+    back = read_table(tmp_path / "f.csv")
+    np.testing.assert_array_equal(back["f64"].view(np.uint64), f64.view(np.uint64))
+    np.testing.assert_array_equal(back["f32"].astype(np.float32).view(np.uint32), f32.view(np.uint32))
+    np.testing.assert_array_equal(back["pair1"].astype(np.float32).view(np.uint32), f32[::-1].view(np.uint32))
+
+
 def test_coordinates_and_selection_tables(tmp_path):
     xy = np.array([[0.0, 1.0], [2.0, 3.0], [np.nan, 5.0]])
     table = coordinates_table(xy, labels=np.array([0, 1, 1]), class_names=["a", "b"])

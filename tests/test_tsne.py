@@ -74,11 +74,29 @@ def test_other_initialisations(blobs, init):
     assert np.isfinite(run_job(iter_tsne(blobs, params, n_jobs=1))).all()
 
 
+@pytest.mark.parametrize("init", ["pca", "random"])
+def test_one_column_input_starts_from_a_random_layout(init):
+    from openTSNE import initialization
+
+    line = np.random.default_rng(5).normal(size=(60, 1)).astype(np.float32)
+    params = TSNEParams(early_exaggeration_iter=10, n_iter=10, perplexity=5, initialization=init, seed=3)
+    seen: list[Progress] = []
+    layout = run_job(iter_tsne(line, params, n_jobs=1), seen.append)
+    assert layout.shape == (60, 2) and np.isfinite(layout).all()
+    start = next(p.partial for p in seen if p.partial is not None)
+    np.testing.assert_allclose(start, initialization.random(60, n_components=2, random_state=3), rtol=1e-6)
+
+
 def test_bad_parameters_and_input_are_reported(blobs):
     with pytest.raises(TSNEError, match="initialisation"):
         TSNEParams(initialization="umap")
     with pytest.raises(TSNEError, match="perplexity"):
         TSNEParams(perplexity=0)
+    for value in (0.0, -1.0, float("nan")):
+        with pytest.raises(TSNEError, match="^exaggeration must be positive"):
+            TSNEParams(exaggeration=value)
+        with pytest.raises(TSNEError, match="early exaggeration must be positive"):
+            TSNEParams(early_exaggeration=value)
     bad = blobs.copy()
     bad[4, 2] = np.nan
     with pytest.raises(TSNEError, match="NaN"):

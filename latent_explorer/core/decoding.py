@@ -207,22 +207,26 @@ def iter_decoder_sensitivity(model: Any, bases: np.ndarray, directions: np.ndarr
 
 
 # -------------------------------------------------------------------------------------- off the data
+# torch.set_num_threads sets the calling thread's count, and the count a thread takes at its first torch call:
+# a thread starting while another is inside `torch_threads` reads that one's temporary count as its own.
+_DEFAULT_THREADS = torch.get_num_threads()
+
+
 @contextmanager
 def torch_threads(n: int) -> Iterator[None]:
-    """Run a small torch computation on ``n`` threads of the calling thread (the setting is per thread).
+    """Run a small torch computation on ``n`` threads of the calling thread.
 
     A matrix-vector product is memory-bound: extra intra-op threads add nothing, and on a busy machine
     they mostly wait for each other (measured: 12 ms on two threads, 2.8 ms on one, 70,000 × 256).
+    On leaving, the thread gets the process's original count back, never the count it found on entry, which
+    may be another thread's temporary one. Each thread keeps its own count, so this leaves the counts of
+    threads still inside their blocks alone, and the last to leave puts the count of new threads back too.
     """
-    before = torch.get_num_threads()
-    if before == n:
-        yield
-        return
     torch.set_num_threads(n)
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        torch.set_num_threads(_DEFAULT_THREADS)
 
 
 class OffDataMeter:

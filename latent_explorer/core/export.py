@@ -126,7 +126,8 @@ def _csv_format(col: np.ndarray) -> tuple[str, int]:
     """A %-format for one column and how many fields it spans."""
     width = 1 if col.ndim == 1 else col.shape[1]
     kind = col.dtype.kind
-    one = "%d" if kind in "iub" else ("%.9g" if col.dtype == np.float64 else "%.8g") if kind == "f" else "%s"
+    # 9 significant digits round-trip float32, 17 float64 (wider floats are written as float64)
+    one = "%d" if kind in "iub" else ("%.9g" if col.dtype.itemsize <= 4 else "%.17g") if kind == "f" else "%s"
     return ",".join([one] * width), width
 
 

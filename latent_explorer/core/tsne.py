@@ -63,6 +63,10 @@ class TSNEParams:
                             f"not '{self.initialization}'")
         if self.perplexity <= 0:
             raise TSNEError(f"perplexity must be positive, got {self.perplexity}")
+        if not self.exaggeration > 0:
+            raise TSNEError(f"exaggeration must be positive, got {self.exaggeration}")
+        if not self.early_exaggeration > 0:
+            raise TSNEError(f"early exaggeration must be positive, got {self.early_exaggeration}")
         if self.n_iter < 0 or self.early_exaggeration_iter < 0:
             raise TSNEError("iteration counts cannot be negative")
         if self.input == "pca" and self.pca_components < 2:
@@ -162,9 +166,10 @@ def compute_affinities(data: np.ndarray, params: TSNEParams, n_jobs: int):
 
 
 def initial_layout(data: np.ndarray, affinities, params: TSNEParams) -> np.ndarray:
+    """The starting layout; "pca" needs at least 2 columns and falls back to "random" (same seed) below that."""
     from openTSNE import initialization
 
-    if params.initialization == "pca":
+    if params.initialization == "pca" and data.shape[1] >= 2:
         return initialization.pca(data, n_components=2, random_state=params.seed)
     if params.initialization == "spectral":
         return initialization.spectral(affinities.P, n_components=2, random_state=params.seed)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from latent_explorer.core.analysis.binning import AnalysisError, Histogram, round_width, uniform_edges
+from latent_explorer.core.analysis.binning import AnalysisError, Histogram, fit_bin_width, round_width, uniform_edges
 from latent_explorer.core.jobs import Job, Progress, run_job
 
 OUTLIER_Z = 3.5
@@ -174,6 +174,6 @@ def iter_axis_density(z: np.ndarray, bin_width: float | None = None) -> Job[Axis
     yield Progress("density per axis", 1, 3, "statistics")
     stats = axis_statistics(z, axes)
     yield Progress("density per axis", 2, 3, "histograms")
-    edges = uniform_edges(float(axes[:, 0].min()), float(axes[:, -1].max()),
-                          bin_width or auto_axis_bin_width(stats))
+    lo, hi = float(axes[:, 0].min()), float(axes[:, -1].max())
+    edges = uniform_edges(lo, hi, bin_width or fit_bin_width(auto_axis_bin_width(stats), lo, hi))
     return AxisDensity(Histogram(edges, histograms_of_sorted(axes, edges)), stats)

@@ -62,6 +62,19 @@ def round_width(raw: float) -> float:
     return float(10.0 ** (exponent + 1))
 
 
+def fit_bin_width(width: float, lo: float, hi: float, max_bins: int = MAX_BINS) -> float:
+    """An automatic ``width``, widened to the smallest round width that keeps [lo, hi] within ``max_bins`` bins.
+
+    Automatic widths follow the typical spread of the values (a median axis width, a central quantile range);
+    edges span every value, so a few broad axes or far-out values would otherwise ask for far too many bins.
+    Two bins are kept in hand for the edges' alignment on multiples of the width.
+    """
+    span = float(hi) - float(lo)
+    if not (np.isfinite(span) and span > 0):
+        return width  # uniform_edges reports non-finite ranges; one bin covers an empty one
+    return max(width, round_width(span / (max_bins - 2)))
+
+
 def uniform_edges(lo: float, hi: float, width: float, max_bins: int = MAX_BINS) -> np.ndarray:
     """Edges on multiples of ``width`` that cover [lo, hi]; a clear error if that makes too many bins."""
     if not (np.isfinite(lo) and np.isfinite(hi)):

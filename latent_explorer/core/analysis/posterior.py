@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from latent_explorer.core.analysis.binning import AnalysisError, Histogram, histogram, nice_bin_width, uniform_edges
+from latent_explorer.core.analysis.binning import (
+    AnalysisError,
+    Histogram,
+    fit_bin_width,
+    histogram,
+    nice_bin_width,
+    uniform_edges,
+)
 from latent_explorer.core.analysis.radius import radii
 from latent_explorer.core.jobs import Job, Progress, run_job
 
@@ -99,8 +106,9 @@ def iter_posterior_statistics(mu: np.ndarray, logvar: np.ndarray, z: np.ndarray)
     offset_max = max(float(np.abs(z[part] - mu[part]).max()) for part in chunks)
     mu_mean = mu.mean(axis=0, dtype=np.float64)
     centre = mu_mean.astype(mu.dtype)
-    logvar_edges = uniform_edges(lv_min, lv_max, nice_bin_width(logvar))
-    offset_edges = uniform_edges(0.0, offset_max, nice_bin_width(np.abs(z[chunks[0]] - mu[chunks[0]])))
+    logvar_edges = uniform_edges(lv_min, lv_max, fit_bin_width(nice_bin_width(logvar), lv_min, lv_max))
+    offset_width = nice_bin_width(np.abs(z[chunks[0]] - mu[chunks[0]]))
+    offset_edges = uniform_edges(0.0, offset_max, fit_bin_width(offset_width, 0.0, offset_max))
     logvar_counts = np.zeros(len(logvar_edges) - 1, np.int64)
     offset_counts = np.zeros(len(offset_edges) - 1, np.int64)
     kl_sum, lv_sum, mu_scatter, offset_sum = np.zeros(d), np.zeros(d), np.zeros(d), 0.0

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from latent_explorer.core.analysis.binning import AnalysisError, Histogram, histogram, nice_bin_width, uniform_edges
+from latent_explorer.core.analysis.binning import (
+    AnalysisError,
+    Histogram,
+    fit_bin_width,
+    histogram,
+    nice_bin_width,
+    uniform_edges,
+)
 from latent_explorer.core.jobs import Job, Progress, run_job
 
 REFERENCE_POINTS = 400
@@ -105,8 +112,9 @@ def iter_radius_density(codes: dict[str, np.ndarray], bin_width: float | None = 
     yield Progress("density by radius", 0, len(codes) + 1, "radii")
     named = {name: radii(x) for name, x in codes.items()}
     top = max(float(r.max()) for r in named.values())
-    bin_width = bin_width or nice_bin_width(next(iter(named.values())))
-    edges = uniform_edges(0.0, max(top, chi_mean(d) + 4.0), bin_width)
+    hi = max(top, chi_mean(d) + 4.0)
+    bin_width = bin_width or fit_bin_width(nice_bin_width(next(iter(named.values()))), 0.0, hi)
+    edges = uniform_edges(0.0, hi, bin_width)
     profiles = []
     for step, (name, r) in enumerate(named.items(), start=1):
         yield Progress("density by radius", step, len(codes) + 1, f"histogram of ‖{name}‖")

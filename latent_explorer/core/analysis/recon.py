@@ -7,7 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from latent_explorer.core.analysis.binning import AnalysisError, Histogram, histogram, nice_bin_width, uniform_edges
+from latent_explorer.core.analysis.binning import (
+    AnalysisError,
+    Histogram,
+    fit_bin_width,
+    histogram,
+    nice_bin_width,
+    uniform_edges,
+)
 from latent_explorer.core.datasets import Dataset, chw_to_hwc
 from latent_explorer.core.jobs import Job, Progress
 
@@ -50,8 +57,8 @@ def recon_statistics(errors: np.ndarray, bin_width: float | None = None, worst: 
     errors = np.asarray(errors, dtype=np.float64)
     if errors.ndim != 1 or len(errors) == 0:
         raise AnalysisError(f"reconstruction errors must be a non-empty (n,) array, got shape {errors.shape}")
-    width = bin_width or nice_bin_width(errors)
-    edges = uniform_edges(float(errors.min()), float(errors.max()), width)
+    lo, hi = float(errors.min()), float(errors.max())
+    edges = uniform_edges(lo, hi, bin_width or fit_bin_width(nice_bin_width(errors), lo, hi))
     return ReconStatistics(Histogram(edges, histogram(errors, edges)), float(errors.mean()), float(np.median(errors)),
                            float(np.percentile(errors, 99)), float(errors.max()), worst_indices(errors, worst))
 
