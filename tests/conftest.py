@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -69,6 +70,8 @@ def main_window(qtbot, isolated_dirs):
     qtbot.addWidget(window)
     yield window
     assert window.runner.shutdown(20000), "a worker thread was still running after the test"
+    window.close()
+    gc.collect()  # the window's cycles die here, in the GUI thread, not in a later test's worker thread
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -25,6 +25,13 @@ def make_application(argv: list[str] | None = None):
     app.setOrganizationName("latent-explorer")
     app.setApplicationDisplayName("Latent Explorer")
     configure_pyqtgraph()
+    if getattr(app, "_garbage_collector", None) is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        # Python's cycle collector runs in whichever thread allocates: in a worker thread it may delete Qt objects
+        # of the GUI thread or disconnect their signals there, which deadlocks on the GIL or crashes. Collect on
+        # a GUI-thread timer instead.
+        app._garbage_collector = GarbageCollector(interval=1.0)
     return app
 
 

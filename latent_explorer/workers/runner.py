@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal, Slot
 from superqt.utils import GeneratorWorker
 
 from latent_explorer.core.jobs import Job, Progress
+
+RELEASE_AFTER_MS = 2000
 
 
 class _Relay(QObject):
@@ -54,6 +56,10 @@ class JobRunner(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._workers: dict[str, tuple[int, GeneratorWorker]] = {}
+        # Every started worker stays referenced here until well after it finished: if the last reference went
+        # in the worker's own thread (when its run() returns), Python would delete its signal QObject, which
+        # lives in the GUI thread, from that thread — a crash under load.
+        self._keep: dict[int, GeneratorWorker] = {}
         self._generation = 0
         self._partials: dict[str, Any] = {}
         self.pool = QThreadPool(self)
@@ -76,6 +82,7 @@ class JobRunner(QObject):
         worker.errored.connect(relay.on_errored)
         worker.finished.connect(relay.on_finished)
         self._workers[name] = (generation, worker)
+        self._keep[generation] = worker
         self._partials.pop(name, None)
         self.pool.start(worker)
         self.busy_changed.emit(True)
@@ -102,7 +109,10 @@ class JobRunner(QObject):
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Cancel everything and wait for the threads (window close): True if all stopped in time."""
         self.cancel_all()
-        return self.pool.waitForDone(timeout_ms)
+        done = self.pool.waitForDone(timeout_ms)
+        if done:
+            self._keep.clear()
+        return done
 
     def _current(self, name: str, generation: int) -> bool:
         entry = self._workers.get(name)
@@ -131,4 +141,5 @@ class JobRunner(QObject):
                 self.busy_changed.emit(False)
 
     def _on_finished(self, name: str, generation: int) -> None:
-        pass
+        # run() emits `finished` just before it returns: release the worker once it surely has, from this thread
+        QTimer.singleShot(RELEASE_AFTER_MS, lambda: self._keep.pop(generation, None))
