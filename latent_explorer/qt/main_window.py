@@ -42,7 +42,7 @@ from latent_explorer.qt.view_controller import ViewController
 from latent_explorer.workers.runner import JobRunner
 
 MAX_RECENT = 10
-LAYOUT_VERSION = "2"  # bump when the set of panels changes, so old saved layouts are not restored
+LAYOUT_VERSION = "3"  # bump when the set of panels changes, so old saved layouts are not restored
 
 
 @dataclass
@@ -188,7 +188,7 @@ class MainWindow(QMainWindow):
         bottom = [d for d in self.docks.values() if self.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
         left = [d for d in self.docks.values() if self.dockWidgetArea(d) == Qt.DockWidgetArea.LeftDockWidgetArea]
         if right:
-            self.resizeDocks(right[:1], [480], Qt.Orientation.Horizontal)
+            self.resizeDocks(right[:1], [540], Qt.Orientation.Horizontal)
         if left:
             self.resizeDocks(left[:1], [270], Qt.Orientation.Horizontal)
         if bottom:
