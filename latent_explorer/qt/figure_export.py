@@ -358,13 +358,7 @@ def render_svg(fig: Figure, scale: float | None = None) -> bytes:
     generator.setSize(size)
     generator.setViewBox(QRect(QPoint(0, 0), size))
     generator.setResolution(round(SCREEN_DPI))
-    painter = QPainter(generator)
-    try:
-        _paint(fig, painter, 1.0, raster_scale)
-    finally:
-        painter.end()
-    buffer.close()
-    return bytes(data.data())
+    return _paint_into(fig, generator, raster_scale, buffer, data)
 
 
 def render_pdf(fig: Figure, scale: float | None = None) -> bytes:
@@ -381,7 +375,12 @@ def render_pdf(fig: Figure, scale: float | None = None) -> bytes:
     points = QSizeF(size.width() * 72.0 / SCREEN_DPI, size.height() * 72.0 / SCREEN_DPI)
     writer.setPageLayout(QPageLayout(QPageSize(points, QPageSize.Unit.Point, "figure"),
                                      QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
-    painter = QPainter(writer)
+    return _paint_into(fig, writer, raster_scale, buffer, data)
+
+
+def _paint_into(fig: Figure, device, raster_scale: float, buffer: QBuffer, data: QByteArray) -> bytes:
+    """Paint the figure at screen scale onto a vector device writing into ``buffer``; the bytes it wrote."""
+    painter = QPainter(device)
     try:
         _paint(fig, painter, 1.0, raster_scale)
     finally:
