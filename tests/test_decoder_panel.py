@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -452,3 +453,18 @@ def test_prior_samples_placed_exactly_in_a_tsne_map(host, qtbot):
         prior.exact_button.click()
     assert prior.samples_xy.shape == (4, 2) and not np.allclose(prior.samples_xy, near)
     assert len(prior.overlay.data) == 4
+
+
+def test_prior_draw_for_a_replaced_model_is_dropped(host, qtbot):
+    from latent_explorer.qt.panels.prior_sampling import SAMPLE_JOB
+
+    panel = host.decoder_panel
+    host.projection = PCAModel.fit(panel.latent()).plane(0, 1)
+    prior = panel.prior
+    prior.side_spin.setValue(2)
+    with qtbot.waitSignal(host.runner.finished, timeout=20000, check_params_cb=is_prior_job):
+        prior.sample()
+    shown = prior.draw
+    stale = dataclasses.replace(shown, model=object())  # decoded by a model that has been replaced since
+    prior._on_job_finished(SAMPLE_JOB, stale)
+    assert prior.draw is shown

@@ -67,6 +67,7 @@ class PriorDraw:
     columns: list[PriorColumn]
     compare_spec: str | None
     compare_model: Any
+    model: Any = None  # the model the first column was decoded with: a draw for a replaced model is dropped
 
 
 def data_radius_of(model: Any, dataset: Any, sample: int = DATA_RADIUS_SAMPLE, seed: int = 0) -> float | None:
@@ -214,18 +215,21 @@ class PriorTab(QWidget):
                 radius = data_radius_of(other, dataset)
                 second = yield from decode_column(other.name, other, other_z, side, radius)
                 columns.append(second)
-            return PriorDraw(columns, spec, other)
+            return PriorDraw(columns, spec, other, model)
 
         self.panel.runner().start(SAMPLE_JOB, job)
 
     @Slot(str, object)
     def _on_job_finished(self, name: str, result: Any) -> None:
         if name == SAMPLE_JOB:
-            self._show_draw(result)
+            if result.model is self.panel.decode_model():
+                self._show_draw(result)
         elif name == PLACE_JOB:
-            codes, xy, affinities = result
+            codes, xy, affinities, draw, view = result
+            if codes is not self.panel.latent():
+                return  # placed into the map of codes that have been replaced since
             self._affinities = (codes, affinities)
-            if self.draw is not None and len(xy) == len(self.draw.columns[0].z):
+            if draw is self.draw and view == self.panel.state.view:
                 self.samples_xy = xy
                 self._draw_overlay()
 
@@ -269,9 +273,11 @@ class PriorTab(QWidget):
         z = self.draw.columns[0].z
         affinities = self._affinities[1] if self._affinities and self._affinities[0] is latent else None
 
+        draw, view = self.draw, self.panel.state.view
+
         def job():
             xy, aff = yield from iter_exact_map_placement(coords, latent, z, affinities=affinities)
-            return latent, xy, aff
+            return latent, xy, aff, draw, view
 
         self.panel.runner().start(PLACE_JOB, job)
 
