@@ -22,7 +22,8 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
         yield tmp_path
         with open(tmp_path, "rb") as fh:
             os.fsync(fh.fileno())
-        make_shareable(tmp_path)
+        with contextlib.suppress(OSError):  # mkstemp makes 0600 files; outputs get the usual mode
+            os.chmod(tmp_path, _DEFAULT_MODE)
         os.replace(tmp_path, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -41,14 +42,7 @@ def _process_umask() -> int:
     return 0o022
 
 
-def _default_mode() -> int:
-    return 0o666 & ~_process_umask()
-
-
-def make_shareable(path: str | Path) -> None:
-    """Give a file created by mkstemp (mode 0600) the mode a normally created file would have."""
-    with contextlib.suppress(OSError):
-        os.chmod(path, _default_mode())
+_DEFAULT_MODE = 0o666 & ~_process_umask()  # what open() would give a new file
 
 
 def write_bytes_atomic(target: str | Path, data: bytes) -> None:
