@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-ICON_DIR = Path(__file__).resolve().parents[1] / "latent_explorer" / "resources" / "icons"
+ICON_DIR = Path(__file__).resolve().parents[1] / "resources" / "icons"
 SVG = ICON_DIR / "latent-explorer.svg"
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 

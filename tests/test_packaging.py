@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGING = ROOT / "packaging"
 APP_ID = "io.github.latent_explorer.LatentExplorer"
-ICONS = ROOT / "latent_explorer" / "resources" / "icons"
+ICONS = ROOT / "resources" / "icons"
 
 
 def _tool(name: str) -> str:
@@ -67,10 +67,37 @@ def test_icons_are_rendered_from_the_svg(qapp):
 def test_icons_ship_with_the_package():
     from importlib import resources
 
-    icons = resources.files("latent_explorer") / "resources" / "icons"
+    from latent_explorer.resource_files import resource_path
+
+    icons = resources.files("latent_explorer.resources") / "icons"
     assert (icons / "latent-explorer.svg").is_file() and (icons / "latent-explorer-256.png").is_file()
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    assert '"resources/**/*"' in pyproject
+    assert resource_path("icons", "latent-explorer.svg").is_file()
+    assert resource_path("demo").is_dir() and resource_path("screenshot.png").is_file()
+
+
+def test_every_package_is_listed_for_the_build():
+    """pyproject lists packages by hand (resources/ is mapped in); a new sub-package must be added there."""
+    import tomllib
+
+    from setuptools import find_packages
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = set(find_packages(str(ROOT), include=["latent_explorer*"])) | {"latent_explorer.resources"}
+    assert set(config["packages"]) == found
+    assert config["package-dir"] == {"latent_explorer.resources": "resources"}
+    assert config["package-data"]["latent_explorer.resources"] == ["**/*"]
+
+
+def test_wheel_contains_demo_models_icons_and_screenshot(tmp_path):
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
+                    str(tmp_path), str(ROOT)], check=True, capture_output=True, timeout=300)
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "latent_explorer/resources/icons/latent-explorer.svg" in names
+    assert "latent_explorer/resources/screenshot.png" in names
+    assert any(n.startswith("latent_explorer/resources/demo/") and n.endswith("weights.safetensors") for n in names)
 
 
 def _run_spec(monkeypatch) -> dict:
@@ -109,9 +136,9 @@ def test_pyinstaller_spec_collects_resources_and_leaves_cuda_out(monkeypatch):
     analysis = built["analysis"]
     assert analysis.scripts == [str(PACKAGING / "launcher.py")]
     targets = {Path(src).relative_to(ROOT).as_posix(): dest for src, dest in analysis.datas}
-    assert targets["latent_explorer/resources/icons/latent-explorer.svg"] == "latent_explorer/resources/icons"
-    demo = [p for p in targets if p.startswith("latent_explorer/resources/demo/")]
-    if (ROOT / "latent_explorer" / "resources" / "demo").exists():
+    assert targets["resources/icons/latent-explorer.svg"] == "latent_explorer/resources/icons"
+    demo = [p for p in targets if p.startswith("resources/demo/")]
+    if (ROOT / "resources" / "demo").exists():
         assert any(p.endswith("weights.safetensors") for p in demo) and any(p.endswith("config.json") for p in demo)
     assert not any(p.endswith("optimizer.safetensors") for p in targets)  # only needed to resume training
     names = [Path(dest).name for dest, *_ in analysis.binaries]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from latent_explorer.core.errors import ModelError
@@ -13,13 +12,14 @@ from latent_explorer.core.models.base import (
     TorchLatentModel,
     pick_device,
 )
+from latent_explorer.resource_files import resource_path
 
 __all__ = ["Encoding", "LatentModel", "ModelInfo", "TorchLatentModel", "pick_device", "load_model",
            "demo_models", "demo_path"]
 
 
 def demo_root() -> Path:
-    return Path(str(resources.files("latent_explorer") / "resources" / "demo"))
+    return resource_path("demo")
 
 
 def demo_models() -> list[str]:

@@ -7,13 +7,14 @@ backgrounds, axes, titles). The choice is kept in the settings. The window also 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
+
+from latent_explorer.resource_files import resource_path
 
 if TYPE_CHECKING:
     from latent_explorer.qt.main_window import MainWindow
@@ -40,7 +41,7 @@ DEFAULT_THEME = "light"
 
 
 def icon_path() -> Path:
-    return Path(str(resources.files("latent_explorer") / "resources" / "icons" / "latent-explorer.svg"))
+    return resource_path("icons", "latent-explorer.svg")
 
 
 def palette_for(theme: Theme) -> QPalette:

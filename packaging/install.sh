@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install Latent Explorer into .venv in this checkout: system libraries Qt needs, Fashion-MNIST,
 # torch==2.13.0 first (a looser requirement would pull a multi-GB CUDA build), then the package.
-#   scripts/install.sh          the app
-#   scripts/install.sh --test   the app and its test tools
+#   packaging/install.sh          the app
+#   packaging/install.sh --test   the app and its test tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extra=""

@@ -2,5 +2,5 @@
 # Install (if needed) and open Latent Explorer on its built-in demo. Extra arguments go to the app.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install.sh
+packaging/install.sh
 exec .venv/bin/latent-explorer "$@"

@@ -1,6 +1,6 @@
 """The convention every benchmark follows.
 
-``python benchmarks/NAME.py [--quick] [--json PATH]`` prints a readable table and, with ``--json``, writes
+``python tests/benchmarks/NAME.py [--quick] [--json PATH]`` prints a readable table and, with ``--json``, writes
 ``{"figures": [{"name", "value", "unit", "baseline", "ratio", "target", "ok"}]}``. Baselines are measured in
 the same process as the figure they are compared with, because these machines are noisy.
 """
@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
 @dataclass

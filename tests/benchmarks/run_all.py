@@ -1,4 +1,4 @@
-"""Run every benchmark in this folder: ``python benchmarks/run_all.py [--quick] [--json PATH]``."""
+"""Run every benchmark in this folder: ``python tests/benchmarks/run_all.py [--quick] [--json PATH]``."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Train the built-in demo models with the project's own `train` command (CPU, fixed seeds).
-# Output: latent_explorer/resources/demo/<name>/{config.json,weights.safetensors}
+# Output: resources/demo/<name>/{config.json,weights.safetensors}
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LE=${LE:-.venv/bin/latent-explorer}
-out=latent_explorer/resources/demo
+out=resources/demo
 $LE train --data digits --arch conv-ae  --z-dim 8 --epochs 150 --batch-size 64 --seed 0 --out $out/digits-conv-ae
 $LE train --data digits --arch conv-vae --z-dim 8 --beta 1.0 --epochs 150 --batch-size 64 --seed 0 --out $out/digits-conv-vae
 $LE train --data fashion-mnist-train --arch conv-ae  --z-dim 32  --epochs 12 --seed 0 --out $out/fashion-conv-ae

@@ -45,7 +45,7 @@ def main() -> int:
     dataset = load_dataset(data_spec)
     name = "fashion-conv-vae" if data_spec == "fashion-mnist" else "digits-conv-vae"
     if name not in demo_models():
-        raise SystemExit(f"demo model {name} is missing: run scripts/train_demos.sh")
+        raise SystemExit(f"demo model {name} is missing: run packaging/train_demos.sh")
     if args.quick:
         dataset = dataset.subset(np.arange(min(10000, len(dataset))))
     model = load_model(f"demo:{name}", device="cpu")
