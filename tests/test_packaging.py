@@ -78,7 +78,6 @@ def test_icons_ship_with_the_package():
 def test_every_package_is_listed_for_the_build():
     """pyproject lists packages by hand (resources/ is mapped in); a new sub-package must be added there."""
     import tomllib
-
     from setuptools import find_packages
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
