@@ -35,3 +35,18 @@ class UnsafeFileError(ModelError):
 
 class CancelledError(LatentExplorerError):
     """A long job was cancelled by the user."""
+
+
+class CodeNotAllowedError(UnsafeFileError):
+    """Loading the model would run code (Python source, TorchScript, a ``.pt2`` program, a pickle) without consent.
+
+    A subclass of `UnsafeFileError`, so every caller that already asks before loading a pickle (the window's
+    consent dialog, ``--allow-code`` on the command line) asks for these too. ``code_files`` are the files
+    that would run; ``content_hash`` is what a remembered consent is keyed by.
+    """
+
+    def __init__(self, message: str, *, path: str | Path | None = None, hint: str | None = None,
+                 code_files: tuple[str, ...] = (), content_hash: str = ""):
+        self.code_files = tuple(code_files)
+        self.content_hash = content_hash
+        super().__init__(message, path=path, hint=hint)

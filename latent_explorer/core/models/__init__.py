@@ -39,9 +39,12 @@ def default_demo_for(dataset_name: str) -> str:
 
 
 def load_model(spec: str | Path, device: str | None = None, allow_pickle: bool = False,
-               check_samples=None) -> TorchLatentModel:
+               check_samples=None, allow_code: bool = False) -> TorchLatentModel:
     """Load ``demo:NAME``, a checkpoint folder, or a ``model.toml`` (or the folder holding one).
 
+    A ``model.toml`` model runs code (Python, TorchScript, ``.pt2``, pickle): it loads only when ``allow_code``
+    (``allow_pickle`` is the older name of the same consent) is given or the process's `core.consent` policy
+    agrees; otherwise a `CodeNotAllowedError` (an `UnsafeFileError`) names the files that would run.
     The model is checked on two samples (``check_samples``, else random inputs) before it is returned.
     """
     from latent_explorer.core.models.checkpoint import is_checkpoint, load_checkpoint
@@ -58,9 +61,9 @@ def load_model(spec: str | Path, device: str | None = None, allow_pickle: bool =
         if path.is_dir() and is_checkpoint(path):
             model = load_checkpoint(path, device=device)
         elif path.is_dir() and (path / "model.toml").exists():
-            model = load_manifest(path / "model.toml", device=device, allow_pickle=allow_pickle)
+            model = load_manifest(path / "model.toml", device=device, allow_code=allow_code or allow_pickle)
         elif path.suffix == ".toml":
-            model = load_manifest(path, device=device, allow_pickle=allow_pickle)
+            model = load_manifest(path, device=device, allow_code=allow_code or allow_pickle)
         elif path.suffix in (".pt", ".pth", ".pt2", ".ckpt", ".safetensors"):
             raise ModelError("a bare weights or program file needs a model.toml manifest beside it", path=path,
                              hint="write model.toml with format, input_shape and the file names (see README)")

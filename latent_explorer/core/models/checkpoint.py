@@ -16,10 +16,12 @@ from safetensors.torch import load_file, save_file
 
 from latent_explorer.core.atomic import atomic_path, write_text_atomic
 from latent_explorer.core.errors import ModelError
+from latent_explorer.core.limits import current_limits
 from latent_explorer.core.models import builtin
 from latent_explorer.core.models.base import ModelInfo, TorchLatentModel
+from latent_explorer.core.models.schema import CHECKPOINT_FORMAT, validate_config
+from latent_explorer.core.safe_files import read_text_capped, regular_file
 
-CHECKPOINT_FORMAT = "latent-explorer-checkpoint"
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.safetensors"
 OPTIMIZER_FILE = "optimizer.safetensors"
@@ -51,7 +53,8 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TrainConfig:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        """From values already checked by `schema.validate_config` (format and version are dropped)."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and v is not None}
         known["input_shape"] = tuple(known.get("input_shape", (1, 28, 28)))
         known["input_range"] = tuple(known.get("input_range", (0.0, 1.0)))
         return cls(**known)
@@ -63,18 +66,19 @@ def is_checkpoint(path: str | Path) -> bool:
 
 
 def read_config(folder: str | Path) -> TrainConfig:
-    folder = Path(folder)
+    """``config.json`` read through a size cap and checked against the schema before anything is built."""
+    path = Path(folder) / CONFIG_FILE
+    text = read_text_capped(path, CONFIG_FILE, ModelError)
     try:
-        data = json.loads((folder / CONFIG_FILE).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"cannot read {CONFIG_FILE} ({exc})", path=folder,
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ModelError(f"cannot read {CONFIG_FILE} ({exc})", path=path,
                          hint="a checkpoint folder holds config.json and weights.safetensors") from exc
-    if data.get("format") != CHECKPOINT_FORMAT:
-        raise ModelError(f"{CONFIG_FILE} is not a Latent Explorer checkpoint config", path=folder / CONFIG_FILE)
-    if data.get("arch") not in builtin.ARCHITECTURES:
-        raise ModelError(f"unknown architecture '{data.get('arch')}'", path=folder / CONFIG_FILE,
-                         hint=f"one of {', '.join(builtin.ARCHITECTURES)}")
-    return TrainConfig.from_json(data)
+    if isinstance(data, dict) and data.get("format") != CHECKPOINT_FORMAT:
+        raise ModelError(f"{CONFIG_FILE} is not a Latent Explorer checkpoint config (format = "
+                         f"{data.get('format')!r})", path=path,
+                         hint=f'a checkpoint config has "format": "{CHECKPOINT_FORMAT}"')
+    return TrainConfig.from_json(validate_config(data, path))
 
 
 def save_checkpoint(folder: str | Path, module: torch.nn.Module, config: TrainConfig,
@@ -93,14 +97,23 @@ def save_checkpoint(folder: str | Path, module: torch.nn.Module, config: TrainCo
 def load_module(folder: str | Path) -> tuple[torch.nn.Module, TrainConfig]:
     folder = Path(folder)
     config = read_config(folder)
-    module = builtin.build(config.arch, config.input_shape, config.z_dim)
+    module = build_checked(config.arch, config.input_shape, config.z_dim, folder / CONFIG_FILE)
     try:
-        state = load_file(str(folder / WEIGHTS_FILE))
+        state = load_file(str(regular_file(folder / WEIGHTS_FILE, WEIGHTS_FILE, ModelError)))
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelError(f"cannot read weights ({exc})", path=folder / WEIGHTS_FILE,
                          hint="the file is truncated or corrupt; train again or restore it") from exc
     load_state_checked(module, state, folder / WEIGHTS_FILE)
     return module, config
+
+
+def build_checked(arch: str, input_shape: tuple[int, int, int], z_dim: int, source: str | Path) -> torch.nn.Module:
+    """Build a built-in model after checking, on the meta device (no memory), that its weights fit the budget."""
+    with torch.device("meta"):
+        probe = builtin.build(arch, tuple(input_shape), z_dim)
+    nbytes = 4 * sum(p.numel() for p in probe.parameters())
+    current_limits().check_allocation(nbytes, f"a {arch} with z_dim={z_dim} on {list(input_shape)} images", source)
+    return builtin.build(arch, tuple(input_shape), z_dim)
 
 
 def load_state_checked(module: torch.nn.Module, state: dict[str, torch.Tensor], source: str | Path) -> None:

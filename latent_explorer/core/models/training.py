@@ -15,6 +15,7 @@ from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.core.models import builtin
 from latent_explorer.core.models.checkpoint import (
     TrainConfig,
+    build_checked,
     is_checkpoint,
     load_module,
     load_optimizer_state,
@@ -52,7 +53,7 @@ def iter_train(config: TrainConfig, dataset: Dataset, out_dir: str | Path, resum
         config = saved
     else:
         torch.manual_seed(config.seed)
-        module = builtin.build(config.arch, config.input_shape, config.z_dim)
+        module = build_checked(config.arch, config.input_shape, config.z_dim, out_dir)
         config.epochs_done, config.history = 0, []
     config.dataset = {"name": dataset.name, "fingerprint": dataset.fingerprint(), "size": len(dataset)}
     config.class_names = dataset.class_names
