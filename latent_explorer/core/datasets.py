@@ -11,14 +11,17 @@ import hashlib
 import re
 import struct
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from latent_explorer.core.errors import DatasetError
+from latent_explorer.core.errors import DatasetError, LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress, run_job
+from latent_explorer.core.limits import Limits, LimitError, current_limits, format_size
+from latent_explorer.core.safe_files import load_npy_file, read_text_capped, read_zip_npy, regular_file
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_CLASSES = [
@@ -54,7 +57,7 @@ class Dataset:
         if self.attributes is not None and len(self.attributes) != n:
             raise DatasetError(f"{len(self.attributes)} attribute rows for {n} images", path=self.source)
         if self.labels is not None and self.class_names is None:
-            self.class_names = [str(c) for c in range(int(self.labels.max()) + 1 if n else 0)]
+            self.labels, self.class_names = label_map(self.labels)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -100,6 +103,22 @@ class Dataset:
         )
 
 
+def label_map(labels: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Class ids 0..K-1 and one name per label that occurs, instead of one per integer up to the largest.
+
+    Labels that already are 0..K-1 (all occurring) stay as they are; others — {3, 7}, {0, 10**12} — are mapped
+    in order to 0..K-1, each named by its original value, so a label of 10**12 costs one name, not 10**12.
+    """
+    labels = np.asarray(labels)
+    if len(labels) == 0:
+        return labels.astype(np.int64), []
+    values, ids = np.unique(labels, return_inverse=True)
+    names = [str(v) for v in values.tolist()]
+    if values.dtype.kind in "iu" and values[0] == 0 and values[-1] == len(values) - 1:
+        return labels.astype(np.int64), names
+    return ids.reshape(labels.shape).astype(np.int64), names
+
+
 def chw_to_hwc(image: np.ndarray) -> np.ndarray:
     """(C, H, W) → (H, W) for one channel, (H, W, 3) for colour."""
     if image.shape[0] == 1:
@@ -114,6 +133,9 @@ def as_image_array(array: np.ndarray, source: str = "") -> np.ndarray:
     if arr.dtype == object or arr.dtype.kind not in "uif b":
         raise DatasetError(f"images have dtype {arr.dtype}; numbers were expected", path=source,
                            hint="save the images as a numeric array (uint8 or float)")
+    if arr.ndim >= 2 and 0 in arr.shape[1:]:
+        raise DatasetError(f"the images have shape {arr.shape}: a dimension of 0 means no pixels", path=source,
+                           hint="save images as (N, H, W), (N, C, H, W) or (N, H, W, C) with every side at least 1")
     if arr.ndim == 2:  # (N, D) flattened square images
         side = int(round(np.sqrt(arr.shape[1])))
         if side * side != arr.shape[1]:
@@ -147,11 +169,25 @@ def as_image_array(array: np.ndarray, source: str = "") -> np.ndarray:
 
 
 def as_labels(array: np.ndarray | None, n: int, source: str = "") -> np.ndarray | None:
+    """Class ids (N,) int64 ≥ 0 from integer, whole-float or one-hot labels (string labels: `read_labels`)."""
+    return read_labels(array, n, source)[0]
+
+
+def read_labels(array: np.ndarray | None, n: int, source: str = "") -> tuple[np.ndarray | None, list[str] | None]:
+    """Class ids and, for string labels ("cat", "dog"), the class names they stand for."""
     if array is None:
-        return None
+        return None, None
     arr = np.asarray(array)
-    if arr.dtype == object:
-        raise DatasetError("labels are an object array", path=source, hint="save labels as integers")
+    if arr.dtype.kind in "US" and arr.ndim == 1:
+        if len(arr) != n:
+            raise DatasetError(f"{len(arr)} labels for {n} images", path=source,
+                               hint="the labels must be one per image, in the same order")
+        values, ids = np.unique(arr, return_inverse=True)
+        names = [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in values.tolist()]
+        return ids.astype(np.int64), names
+    if arr.dtype == object or arr.dtype.kind not in "uifb":
+        raise DatasetError(f"labels have dtype {arr.dtype}; class ids (integers) or names (strings) were expected",
+                           path=source, hint="save labels as integers")
     if len(arr) != n:
         raise DatasetError(f"{len(arr)} labels for {n} images", path=source,
                            hint="the labels must be one per image, in the same order")
@@ -161,42 +197,68 @@ def as_labels(array: np.ndarray | None, n: int, source: str = "") -> np.ndarray 
     if len(arr) != n:
         raise DatasetError(f"{len(arr)} labels for {n} images", path=source,
                            hint="the labels must be one per image, in the same order")
-    if arr.dtype.kind == "f" and not np.all(arr == np.round(arr)):
-        raise DatasetError("labels are not whole numbers", path=source)
+    if arr.dtype.kind == "f" and not (np.isfinite(arr).all() and np.all(arr == np.round(arr))
+                                      and np.abs(arr).max(initial=0) < 2.0**62):
+        raise DatasetError("labels are not whole numbers", path=source, hint="save labels as integers ≥ 0")
+    if arr.dtype.kind == "u" and arr.dtype.itemsize == 8 and n and int(arr.max()) >= 2**63:
+        raise DatasetError("labels exceed the largest class id (2**63 - 1)", path=source)
     arr = arr.astype(np.int64)
     if n and arr.min() < 0:
         raise DatasetError("labels must be class ids ≥ 0", path=source)
-    return arr
+    return arr, None
 
 
 # ------------------------------------------------------------------------------------------------ IDX
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read one IDX file (MNIST format), gzipped or not, checking magic number and length."""
-    path = Path(path)
+def read_idx(path: str | Path, limits: Limits | None = None) -> np.ndarray:
+    """Read one IDX file (MNIST format), gzipped or not, checking magic number and length.
+
+    The header's dimensions are checked against the file size (plain files) or the memory budget (gzip) before
+    the body is allocated, and a gzip body is decompressed as a stream that stops at the promised size.
+    """
+    path = regular_file(path, "IDX file", DatasetError)
+    limits = limits or current_limits()
+    gzipped = path.suffix == ".gz"
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as fh:
-            data = fh.read()
-    except (OSError, EOFError) as exc:
-        raise DatasetError(f"cannot read IDX file ({exc})", path=path,
-                           hint="the file may be truncated or not gzip; download it again") from exc
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
-        raise DatasetError("not an IDX file (bad magic number)", path=path,
-                           hint="IDX files start with 0x00 0x00, a type byte and the number of dimensions")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DatasetError("IDX header is truncated", path=path)
-    dims = struct.unpack(f">{ndim}I", data[4:header])
-    dtype = np.dtype(_IDX_DTYPES[data[2]])
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    if len(data) - header != expected:
-        raise DatasetError(f"IDX body has {len(data) - header} bytes, the header promises {expected} for {dims}",
-                           path=path, hint="the file is truncated or corrupt; download it again")
-    return np.frombuffer(data, dtype=dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+        with (gzip.open(path, "rb") if gzipped else open(path, "rb")) as fh:
+            magic = fh.read(4)
+            if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
+                raise DatasetError("not an IDX file (bad magic number)", path=path,
+                                   hint="IDX files start with 0x00 0x00, a type byte and the number of dimensions")
+            ndim = magic[3]
+            raw_dims = fh.read(4 * ndim)
+            if len(raw_dims) < 4 * ndim:
+                raise DatasetError("IDX header is truncated", path=path, hint="download the file again")
+            dims = struct.unpack(f">{ndim}I", raw_dims)
+            dtype = np.dtype(_IDX_DTYPES[magic[2]])
+            expected = dtype.itemsize
+            for d in dims:
+                expected *= int(d)
+            if not gzipped and path.stat().st_size - 4 - 4 * ndim != expected:
+                raise DatasetError(f"IDX body has {path.stat().st_size - 4 - 4 * ndim} bytes, the header promises "
+                                   f"{expected} for {dims}", path=path,
+                                   hint="the file is truncated or corrupt; download it again")
+            if gzipped:
+                limits.check_expansion(expected, path.stat().st_size, f"the IDX body {dims}", path)
+            limits.check_allocation(expected, f"the IDX array {dims}", path)
+            body = bytearray(expected)
+            got = 0
+            view = memoryview(body)
+            while got < expected:
+                n = fh.readinto(view[got:])
+                if not n:
+                    break
+                got += n
+            trailing = fh.read(1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError(f"cannot read IDX file ({type(exc).__name__}: {exc})", path=path,
+                           hint="the file is truncated or not gzip; download it again") from exc
+    if got != expected or trailing:
+        raise DatasetError(f"IDX body has {'more than ' if trailing else ''}{got} bytes, the header promises "
+                           f"{expected} for {dims}", path=path, hint="the file is truncated or corrupt; download it again")
+    return np.frombuffer(body, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
 
 
 def guess_idx_labels(images_path: Path) -> Path | None:
@@ -217,8 +279,8 @@ def load_idx(images: str | Path, labels: str | Path | None = None, class_names: 
     images = Path(images)
     labels_path = Path(labels) if labels else guess_idx_labels(images)
     x = as_image_array(read_idx(images), str(images))
-    y = as_labels(read_idx(labels_path), len(x), str(labels_path)) if labels_path else None
-    return Dataset(name=name or images.name.split(".")[0], images=x, labels=y, class_names=class_names,
+    y, names = read_labels(read_idx(labels_path), len(x), str(labels_path)) if labels_path else (None, None)
+    return Dataset(name=name or images.name.split(".")[0], images=x, labels=y, class_names=class_names or names,
                    source=str(images))
 
 
@@ -267,30 +329,39 @@ def load_digits() -> Dataset:
 def load_npz(path: str | Path, x_key: str | None = None, y_key: str | None = None,
              class_names: list[str] | None = None) -> Dataset:
     """A .npz archive: Keras ``mnist.npz`` (x_train/y_train/x_test/y_test) or arrays the user names."""
-    path = Path(path)
+    path = regular_file(path, ".npz archive", DatasetError)
+    with open(path, "rb") as fh:
+        if fh.read(6) == b"\x93NUMPY":
+            raise DatasetError("this is a single .npy array, not an .npz archive", path=path,
+                               hint="rename it to .npy, or save the arrays with numpy.savez")
     try:
-        archive = np.load(path, allow_pickle=False)
+        archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise DatasetError(f"cannot read .npz archive ({exc})", path=path,
                            hint="the file is truncated or not an .npz; save it again with numpy.savez") from exc
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DatasetError("this is a single .npy array, not an .npz archive", path=path,
-                           hint="rename it to .npy, or save the arrays with numpy.savez")
     with archive:
-        return _dataset_from_npz(archive, path, x_key, y_key, class_names)
+        return _dataset_from_npz(archive, path, x_key, y_key, class_names, current_limits())
 
 
-def _dataset_from_npz(archive, path: Path, x_key: str | None, y_key: str | None,
-                      class_names: list[str] | None) -> Dataset:
+def _dataset_from_npz(archive: zipfile.ZipFile, path: Path, x_key: str | None, y_key: str | None,
+                      class_names: list[str] | None, limits: Limits) -> Dataset:
+    """The arrays an .npz names, each read through its declared size (and all together within the budget)."""
     try:
-        keys = list(archive.files)
+        members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()
+                   if info.filename.endswith(".npy")}
+        keys = list(members)
+        used = [0]
 
         def get(key: str) -> np.ndarray:
+            info = members[key]
+            used[0] += int(info.file_size)
+            limits.check_allocation(used[0], "the arrays read from this archive", path)
             try:
-                return archive[key]
-            except ValueError as exc:  # object arrays need pickle: refused
-                raise DatasetError(f"array '{key}' is an object array, which would need unpickling", path=path,
-                                   hint="save images and labels as numeric arrays") from exc
+                return read_zip_npy(archive, info, path, limits)
+            except LimitError:
+                raise
+            except LatentExplorerError as exc:
+                raise DatasetError(f"array '{key}': {exc.message}", path=path, hint=exc.hint) from exc
 
         if x_key is None and {"x_train", "x_test"} <= set(keys):
             x = np.concatenate([get("x_train"), get("x_test")])
@@ -308,14 +379,12 @@ def _dataset_from_npz(archive, path: Path, x_key: str | None, y_key: str | None,
             elif y_key not in keys:
                 raise DatasetError(f"no array '{y_key}'; the archive holds {keys}", path=path)
             y = get(y_key) if y_key else None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        if isinstance(exc, DatasetError):
-            raise
-        raise DatasetError(f"cannot read .npz archive ({exc})", path=path,
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+        raise DatasetError(f"cannot read .npz archive ({type(exc).__name__}: {exc})", path=path,
                            hint="the file is truncated or not an .npz; save it again with numpy.savez") from exc
     images = as_image_array(x, str(path))
-    return Dataset(name=path.stem, images=images, labels=as_labels(y, len(images), str(path)),
-                   class_names=class_names, source=str(path))
+    labels, names = read_labels(y, len(images), str(path))
+    return Dataset(name=path.stem, images=images, labels=labels, class_names=class_names or names, source=str(path))
 
 
 def load_npy(path: str | Path, labels: str | Path | None = None, class_names: list[str] | None = None) -> Dataset:
@@ -323,18 +392,20 @@ def load_npy(path: str | Path, labels: str | Path | None = None, class_names: li
     x = _read_npy(path)
     y = _read_npy(Path(labels)) if labels else None
     images = as_image_array(x, str(path))
-    return Dataset(name=path.stem, images=images, labels=as_labels(y, len(images), str(labels)),
-                   class_names=class_names, source=str(path))
+    y_ids, names = read_labels(y, len(images), str(labels))
+    return Dataset(name=path.stem, images=images, labels=y_ids, class_names=class_names or names, source=str(path))
 
 
 def _read_npy(path: Path) -> np.ndarray:
+    """A .npy file whose header is checked against its size and the budget before the array is allocated."""
     try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise DatasetError(f"cannot read .npy ({exc})", path=path,
-                           hint="object arrays are refused (they need unpickling); save numeric arrays") from exc
-    except (OSError, EOFError) as exc:
-        raise DatasetError(f"cannot read .npy ({exc})", path=path, hint="the file is truncated or corrupt") from exc
+        return load_npy_file(path, error=DatasetError)
+    except LimitError:
+        raise
+    except LatentExplorerError as exc:
+        if isinstance(exc, DatasetError):
+            raise
+        raise DatasetError(exc.message, path=path, hint=exc.hint) from exc
 
 
 # -------------------------------------------------------------------------------------- image folders
@@ -342,7 +413,7 @@ def read_celeba_attributes(path: str | Path) -> tuple[list[str], dict[str, np.nd
     """``list_attr_celeba.txt``: a count line, the attribute names, then ``file ±1 ±1 …`` rows."""
     path = Path(path)
     try:
-        lines = path.read_text().splitlines()
+        lines = read_text_capped(path, "attribute file", DatasetError).splitlines()
         count = int(lines[0].strip())
         names = lines[1].split()
         rows: dict[str, np.ndarray] = {}
@@ -370,6 +441,13 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
     root = Path(root)
     if not root.is_dir():
         raise DatasetError("not a folder", path=root)
+    limits = current_limits()
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise DatasetError(f"limit = {limit!r}: at least one image must be loaded", path=root,
+                           hint="give a whole number ≥ 1, or no limit")
+    if shape is not None:
+        check_image_size(shape, limits, root)
+    too_large = (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError)
     subdirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     files: list[tuple[Path, int | None]] = []
     if subdirs:
@@ -378,7 +456,7 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
     files += [(f, None) for f in sorted(root.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES]
     if any(c is None for _, c in files) and any(c is not None for _, c in files):
         files = [(f, c) for f, c in files if c is not None]  # loose files beside class folders: ignore
-    if limit:
+    if limit is not None:
         files = files[:limit]
     if not files:
         raise DatasetError("no images found", path=root, hint=f"supported: {', '.join(sorted(IMAGE_SUFFIXES))}")
@@ -392,7 +470,7 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
                 with Image.open(f) as im:
                     sizes[im.size] += 1
                     modes[im.mode] += 1
-            except (OSError, UnidentifiedImageError):
+            except too_large:
                 pass
         if shape is None:
             (w, h), _ = sizes.most_common(1)[0] if sizes else ((64, 64), 0)
@@ -401,6 +479,7 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
             mode = "L" if set(modes) <= {"L", "1", "I", "I;16", "LA"} else "RGB"
     h, w = shape
     channels = 1 if mode == "L" else 3
+    limits.check_allocation(len(files) * channels * h * w, f"{len(files):,} images of {channels}×{h}×{w}", root)
     out = np.empty((len(files), channels, h, w), dtype=np.uint8)
     labels: list[int] = []
     names: list[str] = []
@@ -408,9 +487,10 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
     for i, (f, cls) in enumerate(files):
         try:
             with Image.open(f) as im:
+                _check_pixels(im, limits)
                 im = _to_8bit(im).convert(mode)
                 out[n] = _fit(im, w, h).reshape(h, w, channels).transpose(2, 0, 1)
-        except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        except too_large as exc:
             skipped.append((str(f), str(exc) or type(exc).__name__))
             continue
         labels.append(-1 if cls is None else cls)
@@ -441,6 +521,31 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
                    class_names=[d.name for d in subdirs] if has_classes else None,
                    attributes=attr, attribute_names=attr_names, sample_names=names, source=str(root),
                    skipped=skipped)
+
+
+class ImageTooLargeError(ValueError):
+    """An image in a folder with more pixels than the limit: skipped and listed like an unreadable one."""
+
+
+def _check_pixels(im, limits: Limits) -> None:
+    """Refuse before decoding: ``Image.open`` has read only the header, which gives the size."""
+    w, h = im.size
+    if w * h > limits.max_image_pixels:
+        raise ImageTooLargeError(f"{w}×{h} pixels is more than the limit of {limits.max_image_pixels:,} "
+                                 f"(LATENT_EXPLORER_MAX_IMAGE_PIXELS)")
+
+
+def check_image_size(shape: tuple[int, int], limits: Limits, source: object = None) -> tuple[int, int]:
+    """An (H, W) to resize images to: whole numbers from 1 to the side limit."""
+    if (not isinstance(shape, (tuple, list)) or len(shape) != 2
+            or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in shape)):
+        raise DatasetError(f"shape = {shape!r}: expected (height, width) as two whole numbers", path=source,
+                           hint="e.g. --shape 64x64")
+    h, w = int(shape[0]), int(shape[1])
+    if not (1 <= h <= limits.max_image_side and 1 <= w <= limits.max_image_side):
+        raise DatasetError(f"shape {h}x{w}: each side must be from 1 to {limits.max_image_side} pixels", path=source,
+                           hint="e.g. --shape 64x64")
+    return h, w
 
 
 def _to_8bit(im):
@@ -498,6 +603,7 @@ def iter_load_dataset(spec: str | Path, **options) -> Job[Dataset]:
                            class_names=options.get("class_names"), source=str(path))
         return (yield from iter_load_image_folder(path, shape=options.get("shape"), mode=options.get("mode", "auto"),
                                                   attributes=options.get("attributes"), limit=options.get("limit")))
+    regular_file(path, "dataset file", DatasetError)  # /dev/zero, FIFOs and sockets never end
     name = path.name.lower()
     if name.endswith(".npz"):
         return load_npz(path, options.get("x_key"), options.get("y_key"), options.get("class_names"))

@@ -11,9 +11,12 @@ Files are written to a temporary name and renamed over the target (`core.atomic`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
+import tempfile
 import time
 import zipfile
 from collections.abc import Iterable
@@ -24,11 +27,14 @@ from typing import Any
 import numpy as np
 
 from latent_explorer import __version__
-from latent_explorer.core.atomic import atomic_path
+from latent_explorer.core.atomic import atomic_path, clean_stale_temporaries, temporary_prefix
 from latent_explorer.core.datasets import FASHION_SPEC, Dataset, iter_load_dataset
 from latent_explorer.core.encoding import Codes, iter_encode_cached
-from latent_explorer.core.errors import LatentExplorerError
+from latent_explorer.core.errors import CodeNotAllowedError, LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress
+from latent_explorer.core.limits import LimitError, current_limits
+from latent_explorer.core.safe_files import read_zip_npy, read_zip_text, regular_file
+from latent_explorer.core.userdirs import data_dir
 
 SESSION_FORMAT = "latent-explorer-session"
 SESSION_VERSION = 1
@@ -86,11 +92,32 @@ class SourceRef:
                    options=options)
 
 
-def dataset_load_options(options: dict[str, Any]) -> dict[str, Any]:
-    """JSON turns the tuple ``shape`` into a list; the loaders want it back."""
-    out = dict(options)
-    if isinstance(out.get("shape"), list):
-        out["shape"] = tuple(int(v) for v in out["shape"])
+_OPTION_TYPES: dict[str, tuple[type, ...]] = {"x_key": (str,), "y_key": (str,), "labels": (str,),
+                                              "attributes": (str,), "mode": (str,), "limit": (int,),
+                                              "shape": (list, tuple), "class_names": (list,)}
+
+
+def dataset_load_options(options: dict[str, Any], source: Path | None = None) -> dict[str, Any]:
+    """The saved load options, type-checked (a session is a file from someone else); ``shape`` back to a tuple."""
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        types = _OPTION_TYPES.get(key)
+        if types is None:
+            raise SessionError(f"the dataset load option '{key}' is unknown", path=source,
+                               hint=f"known options: {', '.join(_OPTION_TYPES)}")
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise SessionError(f"the dataset load option {key} = {value!r} has the wrong type", path=source,
+                               hint=f"{key} holds a {' or '.join(t.__name__ for t in types)}")
+        out[key] = value
+    if "shape" in out:
+        shape = out["shape"]
+        if len(shape) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in shape):
+            raise SessionError(f"the dataset load option shape = {shape!r} is not [height, width]", path=source)
+        out["shape"] = (int(shape[0]), int(shape[1]))
+    if "class_names" in out and not all(isinstance(v, str) for v in out["class_names"]):
+        raise SessionError("the dataset load option class_names holds something other than strings", path=source)
     return out
 
 
@@ -125,6 +152,19 @@ def write_session(path: str | Path, session: Session) -> Path:
     """Write ``session`` to ``path`` atomically: the old file stays whole until the new one is complete."""
     path = Path(path)
     session.saved_at = time.time()
+    text = _document_text(session, path)
+    clean_stale_temporaries(path)  # left by a save that was killed
+    try:
+        with atomic_path(path, suffix=".part") as tmp:
+            _write_zip(tmp, text, session, path)
+    except OSError as exc:
+        raise SessionError(f"cannot write the session ({exc.strerror or exc})", path=path,
+                           hint="choose a folder you can write to; the previous file, if any, is unchanged") from exc
+    return path
+
+
+def _document_text(session: Session, path: Path) -> str:
+    """``state.json``: the header, the references and every part's JSON state."""
     document = {
         "format": SESSION_FORMAT,
         "version": SESSION_VERSION,
@@ -135,20 +175,17 @@ def write_session(path: str | Path, session: Session) -> Path:
         "parts": session.parts,
     }
     try:
-        text = json.dumps(document, indent=1, allow_nan=False, default=_json_default)
+        return json.dumps(document, indent=1, allow_nan=False, default=_json_default)
     except (TypeError, ValueError) as exc:
         raise SessionError(f"a part holds a value that cannot be saved ({exc})", path=path) from exc
-    try:
-        with atomic_path(path, suffix=".part") as tmp, \
-                zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
-            zf.writestr(STATE_ENTRY, text)
-            for part, arrays in session.arrays.items():
-                for name, array in arrays.items():
-                    _write_array(zf, f"{ARRAY_PREFIX}{part}/{name}.npy", array, path)
-    except OSError as exc:
-        raise SessionError(f"cannot write the session ({exc.strerror or exc})", path=path,
-                           hint="choose a folder you can write to; the previous file, if any, is unchanged") from exc
-    return path
+
+
+def _write_zip(tmp: Path, text: str, session: Session, path: Path) -> None:
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.writestr(STATE_ENTRY, text)
+        for part, arrays in session.arrays.items():
+            for name, array in arrays.items():
+                _write_array(zf, f"{ARRAY_PREFIX}{part}/{name}.npy", array, path)
 
 
 def _write_array(zf: zipfile.ZipFile, entry: str, array: np.ndarray, path: Path) -> None:
@@ -177,21 +214,25 @@ def read_session(path: str | Path) -> Session:
     hint = "the file is damaged or not a session; open the latest autosave instead (File ▸ Recover Autosave)"
     if not path.exists():
         raise SessionError("no such session file", path=path)
+    regular_file(path, "session file", SessionError)
+    limits = current_limits()
     try:
         with zipfile.ZipFile(path) as zf:
             try:
-                document = json.loads(zf.read(STATE_ENTRY).decode("utf-8"))
+                document = json.loads(read_zip_text(zf, STATE_ENTRY, path, limits))
             except KeyError as exc:
                 raise SessionError(f"the file holds no {STATE_ENTRY}", path=path, hint=hint) from exc
             arrays: dict[str, dict[str, np.ndarray]] = {}
-            for info in zf.infolist():
-                if not (info.filename.startswith(ARRAY_PREFIX) and info.filename.endswith(".npy")):
-                    continue
+            members = [info for info in zf.infolist()
+                       if info.filename.startswith(ARRAY_PREFIX) and info.filename.endswith(".npy")]
+            limits.check_allocation(sum(int(info.file_size) for info in members), "the session's arrays", path)
+            for info in members:
                 part, _, name = info.filename[len(ARRAY_PREFIX):-4].partition("/")
-                with zf.open(info) as fh:
-                    arrays.setdefault(part, {})[name] = np.lib.format.read_array(fh, allow_pickle=False)
-    except SessionError:
+                arrays.setdefault(part, {})[name] = read_zip_npy(zf, info, path, limits)
+    except (SessionError, LimitError):
         raise
+    except LatentExplorerError as exc:
+        raise SessionError(exc.message, path=path, hint=exc.hint or hint) from exc
     except zipfile.BadZipFile as exc:
         raise SessionError(f"not a readable session file ({exc})", path=path, hint=hint) from exc
     except Exception as exc:  # noqa: BLE001 - damaged data surfaces as OSError, ValueError, zlib.error, EOFError...
@@ -221,6 +262,7 @@ class SourceProblem:
     reason: str
     ref: SourceRef
     message: str
+    code_files: tuple[str, ...] = ()  # a model that would run code: the files; reopening needs the user's consent
 
 
 @dataclass
@@ -252,7 +294,7 @@ def iter_open_sources(session: Session, dataset_spec: str | None = None, model_s
             out.problems.append(SourceProblem("dataset", "missing", ref, f"the dataset {spec} is no longer there"))
         else:
             try:
-                out.dataset = yield from iter_load_dataset(spec, **dataset_load_options(ref.options))
+                out.dataset = yield from iter_load_dataset(spec, **dataset_load_options(ref.options, spec_path(spec)))
             except LatentExplorerError as exc:
                 out.problems.append(SourceProblem("dataset", "failed", ref, str(exc)))
             if out.dataset is not None and ref.fingerprint and out.dataset.fingerprint() != ref.fingerprint:
@@ -270,6 +312,8 @@ def iter_open_sources(session: Session, dataset_spec: str | None = None, model_s
             samples = out.dataset.float_images(slice(0, 2)) if out.dataset is not None else None
             try:
                 out.model = load_model(spec, device=device, check_samples=samples)
+            except CodeNotAllowedError as exc:  # never run a session's model code without consent
+                out.problems.append(SourceProblem("model", "failed", ref, str(exc), code_files=exc.code_files))
             except LatentExplorerError as exc:
                 out.problems.append(SourceProblem("model", "failed", ref, str(exc)))
             if out.model is not None and ref.fingerprint and out.model.fingerprint() != ref.fingerprint:
@@ -280,18 +324,18 @@ def iter_open_sources(session: Session, dataset_spec: str | None = None, model_s
     return out
 
 
+def spec_path(spec: str) -> Path | None:
+    """The path a dataset spec names, for messages (None for the built-in datasets)."""
+    return None if SourceRef(spec).is_builtin else Path(spec).expanduser()
+
+
 def describe_problems(problems: Iterable[SourceProblem]) -> str:
     return "\n".join(f"• {p.message}" for p in problems)
 
 
 # ------------------------------------------------------------------------------------ autosave & crashes
 def autosave_dir() -> Path:
-    override = os.environ.get("LATENT_EXPLORER_DATA")
-    if override:
-        return Path(override) / "autosave"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("latent-explorer")) / "autosave"
+    return data_dir() / "autosave"
 
 
 def autosave_path() -> Path:
@@ -299,20 +343,59 @@ def autosave_path() -> Path:
 
 
 def write_autosave(session: Session) -> Path:
-    """Write the autosave, keeping the one before it, so a bad latest autosave still leaves a way back."""
+    """Write the autosave, keeping the one before it, so a bad latest autosave still leaves a way back.
+
+    The new file is written completely first; only then is the current autosave kept as the previous one (a
+    hard link, renamed into place) and the new one renamed over it. Each step is one atomic rename, so a kill
+    at any moment leaves ``autosave.lxs`` whole (old or new) and the previous one whole.
+    """
     target = autosave_path()
-    if target.exists():
+    previous = target.with_name(AUTOSAVE_PREVIOUS_NAME)
+    clean_stale_temporaries(target)
+    clean_stale_temporaries(previous)
+    session.saved_at = time.time()
+    text = _document_text(session, target)
+    try:
+        with atomic_path(target, suffix=".part") as tmp:
+            _write_zip(tmp, text, session, target)
+            if target.exists():
+                _keep_as(target, previous)
+    except OSError as exc:
+        raise SessionError(f"cannot write the autosave ({exc.strerror or exc})", path=target,
+                           hint="check that the data folder is writable; the previous autosave is unchanged") from exc
+    return target
+
+
+def _keep_as(source: Path, target: Path) -> None:
+    """Make ``target`` a copy of ``source`` atomically (a hard link where the file system has them)."""
+    fd, tmp_name = tempfile.mkstemp(prefix=temporary_prefix(target), suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        tmp.unlink()
         try:
-            os.replace(target, target.with_name(AUTOSAVE_PREVIOUS_NAME))
-        except OSError as exc:
-            raise SessionError(f"cannot rotate the autosave ({exc.strerror or exc})", path=target) from exc
-    return write_session(target, session)
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _usable(path: Path) -> bool:
+    """A quick check that a file is a whole session (its zip directory and state.json are there)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return STATE_ENTRY in zf.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
 
 
 def autosaves() -> list[Path]:
-    """Existing autosaves, newest first."""
+    """Existing, whole autosaves, newest first."""
     folder = autosave_dir()
-    found = [p for p in (folder / AUTOSAVE_NAME, folder / AUTOSAVE_PREVIOUS_NAME) if p.exists()]
+    found = [p for p in (folder / AUTOSAVE_NAME, folder / AUTOSAVE_PREVIOUS_NAME) if p.is_file() and _usable(p)]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
@@ -334,9 +417,19 @@ def last_clean_exit() -> float:
         return 0.0
 
 
+def clean_autosave_temporaries() -> int:
+    """Remove what autosaves killed mid-write left behind; called at start, before recovery is offered."""
+    return clean_stale_temporaries(autosave_path()) + clean_stale_temporaries(autosave_dir() / AUTOSAVE_PREVIOUS_NAME)
+
+
 def crash_autosave() -> Path | None:
-    """The autosave left by a run that did not exit cleanly (newer than the last clean exit), if any."""
-    latest = autosave_path()
-    if latest.exists() and latest.stat().st_mtime > last_clean_exit():
-        return latest
+    """The newest whole autosave left by a run that did not exit cleanly (newer than the last clean exit).
+
+    Both the latest and the previous autosave are considered, so a damaged latest one still leaves a way back.
+    """
+    clean_autosave_temporaries()
+    clean = last_clean_exit()
+    for candidate in autosaves():
+        if candidate.stat().st_mtime > clean:
+            return candidate
     return None
