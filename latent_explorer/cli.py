@@ -9,8 +9,10 @@ import time
 from collections.abc import Callable, Sequence
 
 from latent_explorer import __version__
+from latent_explorer.cli_args import check_output, device, image_shape, integer, number
 from latent_explorer.core.errors import CancelledError, LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress, T, run_job
+from latent_explorer.core.limits import MAX_LATENT_DIM
 
 SUBCOMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -69,19 +71,31 @@ def add_data_options(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("--x-key", help=".npz: name of the image array")
     p.add_argument("--y-key", help=".npz: name of the label array")
     p.add_argument("--labels", help=".npy/IDX: labels file")
-    p.add_argument("--shape", help="image folders: HxW to resize to, e.g. 64x64")
+    p.add_argument("--shape", type=image_shape, help="image folders: HxW to resize to, e.g. 64x64")
     p.add_argument("--mode", choices=["auto", "L", "RGB"], default="auto", help="image folders: grey or colour")
     p.add_argument("--attributes", help="image folders: CelebA list_attr_celeba.txt")
-    p.add_argument("--limit", type=int, help="image folders: load at most this many images")
+    p.add_argument("--limit", type=integer(1, what="a number of images"),
+                   help="image folders: load at most this many images (at least 1)")
+
+
+def add_code_consent(p: argparse.ArgumentParser) -> None:
+    """``--allow-code``: the only way a model that runs code (Python, TorchScript, .pt2, pickle) loads here."""
+    p.add_argument("--allow-code", "--trust", "--allow-pickle", dest="allow_code", action="store_true",
+                   help="allow loading a model that runs code when loaded (a Python source, TorchScript, a .pt2 "
+                        "program or a pickle): only for files you trust")
 
 
 def data_options(args: argparse.Namespace) -> dict:
     opts = {k: getattr(args, k) for k in ("x_key", "y_key", "labels", "mode", "attributes", "limit")
             if getattr(args, k, None) is not None}
     if getattr(args, "shape", None):
-        h, _, w = args.shape.lower().partition("x")
-        opts["shape"] = (int(h), int(w or h))
+        opts["shape"] = tuple(args.shape)
     return opts
+
+
+def data_inputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """Every file or folder the data options read, by option: an output must be none of them."""
+    return [(f"--{k}", getattr(args, k, None)) for k in ("data", "labels", "attributes")]
 
 
 def load_data(args: argparse.Namespace):
@@ -104,20 +118,22 @@ def build_parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", help="open the window (the default)")
     gui.add_argument("--model", help="demo:NAME, a checkpoint folder or a model.toml")
     add_data_options(gui, required=False)
-    gui.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    gui.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda or mps")
     gui.add_argument("--session", help="a saved session file to open")
-    gui.add_argument("--allow-pickle", action="store_true", help="allow loading a whole pickled model (runs code)")
+    add_code_consent(gui)
 
     train = sub.add_parser("train", help="train a built-in AE/VAE on a dataset")
     add_data_options(train)
     train.add_argument("--arch", default="conv-vae", choices=["conv-ae", "conv-vae", "mlp-ae"])
-    train.add_argument("--z-dim", type=int, default=32)
-    train.add_argument("--beta", type=float, default=1.0, help="KL weight of a VAE (may be as small as 1e-5)")
-    train.add_argument("--epochs", type=int, default=10, help="total epochs (a resumed run continues to this)")
-    train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--device", default="cpu")
+    train.add_argument("--z-dim", type=integer(1, MAX_LATENT_DIM, "a latent dimension"), default=32)
+    train.add_argument("--beta", type=number(0.0, 1e6, what="a KL weight"), default=1.0,
+                       help="KL weight of a VAE (may be as small as 1e-5)")
+    train.add_argument("--epochs", type=integer(1, 1_000_000, "a number of epochs"), default=10,
+                       help="total epochs (a resumed run continues to this)")
+    train.add_argument("--batch-size", type=integer(1, 1 << 20, "a batch size"), default=128)
+    train.add_argument("--lr", type=number(0.0, 10.0, above=True, what="a learning rate"), default=1e-3)
+    train.add_argument("--seed", type=integer(0, 2**63 - 1, "a seed"), default=0)
+    train.add_argument("--device", type=device, default="cpu")
     train.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
     train.add_argument("--out", required=True, help="checkpoint folder to write")
 
@@ -125,16 +141,22 @@ def build_parser() -> argparse.ArgumentParser:
     enc.add_argument("--model", required=True)
     add_data_options(enc)
     enc.add_argument("--out", required=True, help="output .npz")
-    enc.add_argument("--batch-size", type=int, default=512)
-    enc.add_argument("--seed", type=int, default=0, help="seed of a VAE's z sampling")
-    enc.add_argument("--device", default="auto")
+    enc.add_argument("--batch-size", type=integer(1, 1 << 20, "a batch size"), default=512)
+    enc.add_argument("--seed", type=integer(0, 2**63 - 1, "a seed"), default=0, help="seed of a VAE's z sampling")
+    enc.add_argument("--device", type=device, default="auto")
     enc.add_argument("--no-cache", action="store_true")
-    enc.add_argument("--allow-pickle", action="store_true")
+    add_code_consent(enc)
 
     info = sub.add_parser("info", help="describe a model")
     info.add_argument("model")
     info.add_argument("--json", action="store_true")
-    info.add_argument("--allow-pickle", action="store_true")
+    add_code_consent(info)
+
+    trust = sub.add_parser("trust", help="list or revoke the window's remembered consent to run model code")
+    what = trust.add_mutually_exclusive_group(required=True)
+    what.add_argument("--list", action="store_true", help="the models allowed to run code, by content hash")
+    what.add_argument("--revoke", metavar="HASH_OR_FILE", help="forget the consent for this hash or file")
+    what.add_argument("--revoke-all", action="store_true", help="forget every consent")
 
     demos = sub.add_parser("demos", help="list the built-in demo models")
     demos.add_argument("--json", action="store_true")
@@ -152,6 +174,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from latent_explorer.core.models.checkpoint import TrainConfig
     from latent_explorer.core.models.training import iter_train
 
+    check_output(args.out, data_inputs(args), folder=True)
     dataset = load_data(args)
     config = TrainConfig(arch=args.arch, z_dim=args.z_dim, input_shape=dataset.image_shape, beta=args.beta,
                          lr=args.lr, batch_size=args.batch_size, epochs=args.epochs, seed=args.seed)
@@ -168,8 +191,9 @@ def cmd_encode(args: argparse.Namespace) -> int:
     from latent_explorer.core.encoding import iter_encode_cached
     from latent_explorer.core.models import load_model
 
+    check_output(args.out, [*data_inputs(args), ("--model", args.model)])
     dataset = load_data(args)
-    model = load_model(args.model, device=args.device, allow_pickle=args.allow_pickle,
+    model = load_model(args.model, device=args.device, allow_code=args.allow_code,
                        check_samples=dataset.float_images(slice(0, 2)))
     codes = run_with_bar(iter_encode_cached(model, dataset, batch_size=args.batch_size, seed=args.seed,
                                             use_cache=not args.no_cache))
@@ -183,7 +207,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from latent_explorer.core.models import load_model
 
-    model = load_model(args.model, device="cpu", allow_pickle=args.allow_pickle)
+    model = load_model(args.model, device="cpu", allow_code=args.allow_code)
     facts = {"name": model.name, "kind": model.info.kind, "format": model.info.format,
              "source": model.info.source, "variational": model.is_variational,
              "input_shape": list(model.input_shape), "input_range": list(model.input_range),
@@ -218,10 +242,35 @@ def cmd_demos(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("trust")
+def cmd_trust(args: argparse.Namespace) -> int:
+    from latent_explorer.core.consent import ConsentStore
+
+    store = ConsentStore()
+    if args.list:
+        grants = store.grants()
+        for g in sorted(grants, key=lambda g: g.granted_at):
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(g.granted_at))
+            print(f"{g.content_hash}  {g.format:<12} {when}  {', '.join(g.files)}")
+        if not grants:
+            print("no model is allowed to run code", file=sys.stderr)
+        return 0
+    if args.revoke_all:
+        print(f"revoked {store.revoke_all()} consent(s)", file=sys.stderr)
+        return 0
+    n = store.revoke(args.revoke)
+    if n == 0:
+        raise LatentExplorerError(f"no remembered consent matches '{args.revoke}'",
+                                  hint="see latent-explorer trust --list for the hashes and files")
+    print(f"revoked {n} consent(s)", file=sys.stderr)
+    return 0
+
+
 @command("gui")
 def cmd_gui(args: argparse.Namespace) -> int:
     from latent_explorer.qt.app import run_app
 
+    args.allow_pickle = args.allow_code  # the name the window reads
     return run_app(args)
 
 
@@ -231,6 +280,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = ["gui", *argv]
     _load_extensions()
     args = build_parser().parse_args(argv)
+    from latent_explorer.core.consent import command_line_policy, install_policy
+
+    previous = None
+    if args.command != "gui":  # the window asks, and remembers; a command runs code only with --allow-code
+        previous = install_policy(command_line_policy(bool(getattr(args, "allow_code", False))))
     try:
         return SUBCOMMANDS[args.command](args)
     except CancelledError as exc:
@@ -242,6 +296,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LatentExplorerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except SystemExit as exc:  # from a model's code while it encodes or decodes: ours never exit in a command
+        print(f"error: the model's code called sys.exit({exc.code!r}) while {args.command} ran\n"
+              "  fix: remove the sys.exit/exit() call from the model's code", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"error: out of memory while {args.command} ran\n  fix: use a smaller --batch-size or dataset, or "
+              "lower LATENT_EXPLORER_MEMORY_BUDGET so that large files are refused up front", file=sys.stderr)
+        return 2
+    finally:
+        if args.command != "gui":
+            install_policy(previous)
 
 
 def _load_extensions() -> None:

@@ -11,7 +11,8 @@ import re
 import sys
 from pathlib import Path
 
-from latent_explorer.cli import EXTRA_PARSERS, add_data_options, command, data_options
+from latent_explorer.cli import EXTRA_PARSERS, add_code_consent, add_data_options, command, data_inputs, data_options
+from latent_explorer.cli_args import check_output, device, integer, number, widget_size
 
 
 def add_figure_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,21 +27,29 @@ def add_figure_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--color", help="label, z_norm, recon_error, mean_logvar, cluster, attr:NAME or none")
     p.add_argument("--zoom", help="X0,X1,Y0,Y1: the data rectangle to show (default: the whole cloud)")
     p.add_argument("--panel", help="render this panel instead of the scatter, e.g. radius, axes, pca, recon")
-    p.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (--view tsne)")
-    p.add_argument("--pca-k", type=int, help="t-SNE on the first K principal components (default: on the codes)")
-    p.add_argument("--tsne-iter", type=int, default=500, help="t-SNE iterations after early exaggeration")
-    p.add_argument("--tsne-early-iter", type=int, default=250, help="t-SNE early exaggeration iterations")
-    p.add_argument("--seed", type=int, default=0, help="t-SNE seed")
+    p.add_argument("--perplexity", type=number(0.0, 1e4, above=True, what="a perplexity"), default=30.0,
+                   help="t-SNE perplexity (--view tsne)")
+    p.add_argument("--pca-k", type=integer(1, 100_000, "a number of components"),
+                   help="t-SNE on the first K principal components (default: on the codes)")
+    p.add_argument("--tsne-iter", type=integer(1, 1_000_000, "a number of iterations"), default=500,
+                   help="t-SNE iterations after early exaggeration")
+    p.add_argument("--tsne-early-iter", type=integer(0, 1_000_000, "a number of iterations"), default=250,
+                   help="t-SNE early exaggeration iterations")
+    p.add_argument("--seed", type=integer(0, 2**32 - 1, "a seed"), default=0, help="t-SNE seed")
     p.add_argument("--mu", action="store_true", help="plot a VAE's mu instead of sampled z")
     p.add_argument("--title", help="a title above the plot")
-    p.add_argument("--size", default="800x600", help="WxH of the widget in screen pixels (default 800x600)")
+    p.add_argument("--size", type=widget_size, default="800x600",
+                   help="WxH of the widget in screen pixels (default 800x600)")
     size = p.add_mutually_exclusive_group()
-    size.add_argument("--scale", type=float, help="pixels per screen pixel: 2 or 4 for print (PNG; vector "
-                                                  "formats: resolution of the point cloud)")
-    size.add_argument("--width", type=int, help="width of the PNG in pixels (the height follows)")
-    p.add_argument("--point-size", type=float, help="dot size in screen pixels")
-    p.add_argument("--device", default="cpu", help="cpu (default, reproducible), cuda or mps")
-    p.add_argument("--allow-pickle", action="store_true", help="allow loading a whole pickled model (runs code)")
+    size.add_argument("--scale", type=number(0.0, 16.0, above=True, what="a scale"),
+                      help="pixels per screen pixel: 2 or 4 for print (PNG; vector formats: resolution of the "
+                           "point cloud)")
+    size.add_argument("--width", type=integer(16, 32_000, "a width in pixels"),
+                      help="width of the PNG in pixels (the height follows)")
+    p.add_argument("--point-size", type=number(0.0, 200.0, above=True, what="a dot size"),
+                   help="dot size in screen pixels")
+    p.add_argument("--device", type=device, default="cpu", help="cpu (default, reproducible), cuda or mps")
+    add_code_consent(p)
     p.add_argument("--out", help="output file: .png, .svg or .pdf (optional with --filmstrip)")
     p.add_argument("--path", help="a path saved as JSON (Paths panel ▸ Save…), for --filmstrip")
     p.add_argument("--filmstrip", help="write the path's decoded filmstrip: .png (path, linear, spherical and "
@@ -54,17 +63,22 @@ def add_figure_parser(sub: argparse._SubParsersAction) -> None:
 EXTRA_PARSERS.append(add_figure_parser)
 
 
-def _size(text: str) -> tuple[int, int]:
-    from latent_explorer.qt.headless import FigureError
+def figure_inputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """Every file the figure command reads, by option: no output may be one of them."""
+    return [*data_inputs(args), *((f"--{k}", getattr(args, k)) for k in ("model", "session", "path", "layout"))]
 
-    w, _, h = text.lower().partition("x")
-    try:
-        size = int(w), int(h)
-    except ValueError as exc:
-        raise FigureError(f"cannot read the size '{text}'", hint="give WxH, e.g. --size 800x600") from exc
-    if min(size) < 50 or max(size) > 8000:
-        raise FigureError(f"the size {text} is out of range", hint="each side between 50 and 8000 pixels")
-    return size
+
+def refuse_session_code(args: argparse.Namespace) -> None:
+    """A session whose model runs code loads it only with --allow-code: say which file, before anything runs."""
+    from latent_explorer.core.consent import current_policy
+    from latent_explorer.core.models import model_code_artifact
+    from latent_explorer.core.session import read_session
+
+    session = read_session(args.session)
+    spec = args.model or (session.model.spec if session.model is not None else None)
+    artifact = model_code_artifact(spec) if spec else None
+    if artifact is not None:
+        current_policy().require(artifact, explicit=args.allow_code)
 
 
 @command("figure")
@@ -79,6 +93,11 @@ def cmd_figure(args: argparse.Namespace) -> int:
         from latent_explorer.qt.headless import FigureError
 
         raise FigureError("--path and --filmstrip go together", hint="--path path.json --filmstrip strip.png")
+    for option in ("out", "filmstrip"):
+        if getattr(args, option):
+            check_output(getattr(args, option), figure_inputs(args), option=f"--{option}")
+    if args.session is not None:
+        refuse_session_code(args)
     if args.filmstrip:
         write_filmstrip(args)
         if not args.out:
@@ -96,9 +115,9 @@ def cmd_figure(args: argparse.Namespace) -> int:
         color=args.color if args.color is not None or args.session is not None else "label",
         zoom=parse_zoom(args.zoom) if args.zoom else None, panel=args.panel, perplexity=args.perplexity,
         pca_k=args.pca_k, tsne_iterations=args.tsne_iter, tsne_early_iterations=args.tsne_early_iter,
-        seed=args.seed, use_mu=True if args.mu else None, title=args.title, size=_size(args.size),
+        seed=args.seed, use_mu=True if args.mu else None, title=args.title, size=tuple(args.size),
         scale=args.scale, width=args.width, point_size=args.point_size, device=args.device,
-        allow_pickle=args.allow_pickle)
+        allow_pickle=args.allow_code)
     out = render_figure(request, warn=lambda text: print(f"warning: {text}", file=sys.stderr))
     print(f"wrote {out}", file=sys.stderr)
     return 0
@@ -120,7 +139,7 @@ def write_filmstrip(args: argparse.Namespace) -> None:
     path = LatentPath.load(args.path)
     dataset = load_data(args)
     model = load_model(args.model or f"demo:{default_demo_for(dataset.name)}", device=args.device,
-                       allow_pickle=args.allow_pickle, check_samples=dataset.float_images(slice(0, 2)))
+                       allow_code=args.allow_code, check_samples=dataset.float_images(slice(0, 2)))
     codes = run_job(iter_encode_cached(model, dataset))
     layout = load_coordinates(args.layout, len(codes)) if args.layout else None
     render_filmstrip(model, codes, dataset, path, args.filmstrip, layout_coords=layout)

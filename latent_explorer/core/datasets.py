@@ -20,7 +20,7 @@ import numpy as np
 
 from latent_explorer.core.errors import DatasetError, LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress, run_job
-from latent_explorer.core.limits import Limits, LimitError, current_limits, format_size
+from latent_explorer.core.limits import LimitError, Limits, current_limits
 from latent_explorer.core.safe_files import load_npy_file, read_text_capped, read_zip_npy, regular_file
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -257,7 +257,8 @@ def read_idx(path: str | Path, limits: Limits | None = None) -> np.ndarray:
                            hint="the file is truncated or not gzip; download it again") from exc
     if got != expected or trailing:
         raise DatasetError(f"IDX body has {'more than ' if trailing else ''}{got} bytes, the header promises "
-                           f"{expected} for {dims}", path=path, hint="the file is truncated or corrupt; download it again")
+                           f"{expected} for {dims}", path=path,
+                           hint="the file is truncated or corrupt; download it again")
     return np.frombuffer(body, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
 
 

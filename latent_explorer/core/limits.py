@@ -21,6 +21,8 @@ from latent_explorer.core.errors import LatentExplorerError
 
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
 
+MAX_IMAGE_SIDE = 4096
+MAX_LATENT_DIM = 65_536
 MEMORY_BUDGET_ENV = "LATENT_EXPLORER_MEMORY_BUDGET"
 MAX_IMAGE_PIXELS_ENV = "LATENT_EXPLORER_MAX_IMAGE_PIXELS"
 
@@ -65,9 +67,9 @@ class Limits:
 
     memory_budget: int  # bytes one file (all its arrays together) may make us allocate
     max_image_pixels: int = 64_000_000  # width × height of one image in a folder; larger ones are skipped
-    max_image_side: int = 4096  # --shape / model input sides
+    max_image_side: int = MAX_IMAGE_SIDE  # --shape / model input sides
     max_channels: int = 4
-    max_latent_dim: int = 65_536  # z_dim of a built-in model: 1e9 would ask for hundreds of GB of weights
+    max_latent_dim: int = MAX_LATENT_DIM  # z_dim of a built-in model: 1e9 would ask for hundreds of GB of weights
     max_text_bytes: int = 64 * MIB  # config.json, model.toml, state.json, attribute lists
     max_expansion: int = 200  # decompressed ÷ compressed bytes allowed above `expansion_floor`
     expansion_floor: int = 256 * MIB  # below this, any compression ratio is fine (all-zero masks compress well)

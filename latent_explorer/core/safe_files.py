@@ -86,8 +86,8 @@ def read_npy_header(fh: IO[bytes], source: object) -> tuple[tuple[int, ...], np.
         raise LatentExplorerError(f"not a readable .npy array ({exc})", path=source,
                                   hint="the file is truncated or not saved with numpy.save") from exc
     if dtype.hasobject:
-        raise LatentExplorerError("object arrays are refused: this object array holds Python objects, which would need unpickling",
-                                  path=source, hint="save images and labels as numeric arrays")
+        raise LatentExplorerError("object arrays are refused: this object array holds Python objects, which "
+                                  "would need unpickling", path=source, hint="save images and labels as numeric arrays")
     if any(int(d) < 0 for d in shape):
         raise LatentExplorerError(f"the array header declares a negative shape {shape}", path=source)
     return tuple(int(d) for d in shape), dtype, bool(fortran)

@@ -15,7 +15,7 @@ from latent_explorer.core.models.base import (
 from latent_explorer.resource_files import resource_path
 
 __all__ = ["Encoding", "LatentModel", "ModelInfo", "TorchLatentModel", "pick_device", "load_model",
-           "demo_models", "demo_path"]
+           "model_code_artifact", "demo_models", "demo_path"]
 
 
 def demo_root() -> Path:
@@ -36,6 +36,25 @@ def demo_path(name: str) -> Path:
 
 def default_demo_for(dataset_name: str) -> str:
     return "fashion-conv-vae" if dataset_name.startswith("fashion") else "digits-conv-vae"
+
+
+def model_code_artifact(spec: str | Path):
+    """What loading ``spec`` would run (a `core.consent.CodeArtifact`), or None for models that run no code.
+
+    Reads only the manifest and hashes the files it names; nothing is imported or unpickled.
+    """
+    from latent_explorer.core.models.checkpoint import is_checkpoint
+    from latent_explorer.core.models.user import code_artifact
+
+    text = str(spec)
+    if text.startswith("demo:"):
+        return None
+    path = Path(text).expanduser()
+    if path.is_dir() and not is_checkpoint(path) and (path / "model.toml").exists():
+        return code_artifact(path / "model.toml")
+    if path.suffix == ".toml" and path.exists():
+        return code_artifact(path)
+    return None
 
 
 def load_model(spec: str | Path, device: str | None = None, allow_pickle: bool = False,

@@ -32,7 +32,8 @@ def code_timeout() -> float:
     try:
         value = float(text) if text else DEFAULT_TIMEOUT_S
     except ValueError:
-        raise ModelError(f"{TIMEOUT_ENV} = '{text}' is not a number of seconds", hint="e.g. 300, or 0 for none") from None
+        raise ModelError(f"{TIMEOUT_ENV} = '{text}' is not a number of seconds",
+                         hint="e.g. 300, or 0 for none") from None
     return max(value, 0.0)
 
 
@@ -54,7 +55,8 @@ def user_code(what: str, source: str | Path) -> Iterator[None]:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except SystemExit as exc:
         raise ModelError(f"{what}: the model's code called sys.exit({exc.code!r})", path=source,
-                         hint="remove the sys.exit/exit() call, or move it under if __name__ == \"__main__\":") from None
+                         hint="remove the sys.exit/exit() call, or move it under "
+                              "if __name__ == \"__main__\":") from None
     except KeyboardInterrupt:
         raise ModelError(f"{what}: the model's code raised KeyboardInterrupt", path=source,
                          hint="the code (or a Ctrl-C) interrupted loading; fix the code and load it again") from None

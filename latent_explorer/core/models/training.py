@@ -38,6 +38,9 @@ def iter_train(config: TrainConfig, dataset: Dataset, out_dir: str | Path, resum
                device: str = "cpu") -> Job[TrainConfig]:
     """Train ``config.epochs`` epochs in total (resuming counts the ones already done)."""
     out_dir = Path(out_dir)
+    if config.epochs < 1 or config.batch_size < 1:
+        raise ModelError(f"epochs = {config.epochs}, batch_size = {config.batch_size}: both must be at least 1",
+                         path=out_dir, hint="train at least one epoch with batches of at least one image")
     if tuple(config.input_shape) != dataset.image_shape:
         config.input_shape = dataset.image_shape
     if resume and is_checkpoint(out_dir):
@@ -49,6 +52,10 @@ def iter_train(config: TrainConfig, dataset: Dataset, out_dir: str | Path, resum
             raise ModelError(f"the checkpoint was trained on images of shape {list(saved.input_shape)}, the dataset "
                              f"has {list(dataset.image_shape)}", path=out_dir,
                              hint="resume on the same dataset, or train into a new --out folder")
+        if config.epochs <= saved.epochs_done:
+            raise ModelError(f"the checkpoint has already trained {saved.epochs_done} epochs; --epochs is the total "
+                             f"to reach, not a number to add", path=out_dir,
+                             hint=f"resume with --epochs {saved.epochs_done + 10} (say) to train 10 more")
         saved.epochs = config.epochs
         config = saved
     else:
