@@ -279,7 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["gui", *argv]
     _load_extensions()
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage and what was wrong (or --help, --version)
+        return exc.code if isinstance(exc.code, int) else 2
     from latent_explorer.core.consent import command_line_policy, install_policy
 
     previous = None
