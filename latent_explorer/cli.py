@@ -121,12 +121,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
     train.add_argument("--out", required=True, help="checkpoint folder to write")
 
-    enc = sub.add_parser("encode", help="encode a dataset and write z, mu, logvar, labels, recon_error")
+    enc = sub.add_parser("encode", help="encode a dataset and write z, mu, logvar, labels, recon_error",
+                         description="Encode a dataset and write z, labels and recon_error (a VAE also mu and "
+                                     "logvar) to an .npz. A VAE's z is a sample, mu + eps * exp(logvar / 2) with "
+                                     "eps ~ N(0, I) clipped at 5, drawn for each sample from the seed and the "
+                                     "sample's index alone: the same seed gives the same z whatever the batch "
+                                     "size, device or cache. recon_error is the mean squared error per pixel of "
+                                     "decode(mu) (an autoencoder: decode(z)) against the image in [0, 1].")
     enc.add_argument("--model", required=True)
     add_data_options(enc)
     enc.add_argument("--out", required=True, help="output .npz")
     enc.add_argument("--batch-size", type=int, default=512)
-    enc.add_argument("--seed", type=int, default=0, help="seed of a VAE's z sampling")
+    enc.add_argument("--seed", type=int, default=0, help="seed of a VAE's z sampling (recorded in the output and "
+                                                         "part of the cache key; default 0)")
     enc.add_argument("--device", default="auto")
     enc.add_argument("--no-cache", action="store_true")
     enc.add_argument("--allow-pickle", action="store_true")
