@@ -137,13 +137,20 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
     train.add_argument("--out", required=True, help="checkpoint folder to write")
 
-    enc = sub.add_parser("encode", help="encode a dataset and write z, mu, logvar, labels, recon_error")
+    enc = sub.add_parser("encode", help="encode a dataset and write z, mu, logvar, labels, recon_error",
+                         description="Encode a dataset and write z, labels and recon_error (a VAE also mu and "
+                                     "logvar) to a codes file. A VAE's z is a sample, mu + eps * exp(logvar / 2) with "
+                                     "eps ~ N(0, I) clipped at 5, drawn for each sample from the seed and the "
+                                     "sample's index alone: the same seed gives the same z whatever the batch "
+                                     "size, device or cache. recon_error is the mean squared error per pixel of "
+                                     "decode(mu) (an autoencoder: decode(z)) against the image in [0, 1].")
     enc.add_argument("--model", required=True)
     add_data_options(enc)
     enc.add_argument("--out", required=True, help="output .parquet, .arrow/.feather or .npz (the codes schema), "
                                                   "or .npy (z alone)")
     enc.add_argument("--batch-size", type=integer(1, 1 << 20, "a batch size"), default=512)
-    enc.add_argument("--seed", type=integer(0, 2**63 - 1, "a seed"), default=0, help="seed of a VAE's z sampling")
+    enc.add_argument("--seed", type=integer(0, 2**63 - 1, "a seed"), default=0,
+                     help="seed of a VAE's z sampling (recorded in the output and part of the cache key; default 0)")
     enc.add_argument("--device", type=device, default="auto")
     enc.add_argument("--no-cache", action="store_true")
     add_code_consent(enc)

@@ -1,8 +1,10 @@
 """Encoding Fashion-MNIST (70,000 images) through the app's path versus a bare torch loop.
 
 Both do the same work per batch (encode, sample z for a VAE, decode mu, per-sample squared error) with the
-same model and batch size; runs alternate so that both see the same machine noise. Target: the app's
-throughput ≥ 0.9× the bare loop's.
+same model and batch size; runs alternate so that both see the same machine noise. The bare loop draws ε with
+one torch.randn stream (batch-size dependent); the app draws it per sample from (seed, index) and runs the
+model in fixed 64-sample chunks, so the two agree on mu, not on z. Target: the app's throughput ≥ 0.9× the
+bare loop's.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from latent_explorer.core.models.training import iter_train
 
 
 def bare_loop(model, dataset, batch_size: int) -> np.ndarray:
+    """The plain torch loop; returns mu (z is computed and stored like the app does, then dropped)."""
     module = model._modules[0]
     out = np.empty((len(dataset), model.latent_dim), np.float32)
+    means = np.empty_like(out)
     gen = torch.Generator().manual_seed(0)
     with torch.inference_mode():
         for start in range(0, len(dataset), batch_size):
@@ -35,7 +39,8 @@ def bare_loop(model, dataset, batch_size: int) -> np.ndarray:
             recon = torch.sigmoid(module.decode(mu))
             ((recon - x) ** 2).flatten(1).mean(1)
             out[start:start + batch_size] = z.numpy()
-    return out
+            means[start:start + batch_size] = mu.numpy()
+    return means
 
 
 def main() -> int:
@@ -57,9 +62,9 @@ def main() -> int:
         codes = run_job(iter_encode(model, dataset, batch_size=batch))
         app_t.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        z = bare_loop(model, dataset, batch)
+        mu = bare_loop(model, dataset, batch)
         bare_t.append(time.perf_counter() - t0)
-    assert np.allclose(codes.z, z, atol=1e-4), "the two paths disagree"
+    assert np.allclose(codes.mu, mu, atol=1e-4), "the two paths disagree"
     n = len(dataset)
     app_rate, bare_rate = n / median(app_t), n / median(bare_t)
     bench.header()

@@ -1,5 +1,6 @@
 """Measurements of a latent space: density per axis and by radius, PCA spectrum, KMeans inertia, a VAE's
-posterior, reconstruction error. Pure numpy/scikit-learn; each long computation is also a job."""
+posterior, reconstruction error, and structure (intrinsic dimension, emptiness against a Gaussian and the
+prior). Pure numpy/scikit-learn/torch; each long computation is also a job."""
 
 from latent_explorer.core.analysis.axes import (
     AxisDensity,
@@ -45,6 +46,12 @@ from latent_explorer.core.analysis.recon import (
     worst_indices,
 )
 from latent_explorer.core.analysis.spectrum import PcaSpectrum, iter_pca_spectrum, pca_spectrum
+from latent_explorer.core.analysis.structure import (
+    StructureAnalysis,
+    StructureSettings,
+    iter_structure,
+    structure,
+)
 
 __all__ = [
     "AnalysisError", "AxisDensity", "AxisStatistics", "Histogram", "KMeansSweep", "PcaSpectrum",
@@ -54,4 +61,5 @@ __all__ = [
     "iter_reconstructions", "k_values", "nearest_centre", "nice_bin_width", "pca_spectrum", "posterior_statistics",
     "quantiles_of_sorted", "radii", "radius_density", "recon_statistics", "robust_z", "selection_histograms",
     "sigma_in_plane", "sorted_axes", "uniform_edges", "worst_indices", "write_csv",
+    "StructureAnalysis", "StructureSettings", "iter_structure", "structure",
 ]

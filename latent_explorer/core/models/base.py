@@ -3,6 +3,11 @@
 `TorchLatentModel` adapts any pair of encode/decode callables: it converts the input range the model
 expects, turns logits or tanh outputs into images in [0, 1], samples z for a VAE with ε clipped to
 |ε| ≤ 5, and checks the whole thing on real samples before anyone relies on it.
+
+A VAE's z is a sample, z = μ + ε·exp(logvar / 2). When the caller names a `NoiseKey`, ε for a sample comes
+from a counter-based generator (Philox) keyed by the seed, at a counter given by the sample's index in the
+dataset: the code of sample i then depends only on the model, the sample and the seed — not on the batch
+size, the order of the batches or the device (ε is drawn on the CPU in float64 and moved afterwards).
 """
 
 from __future__ import annotations
@@ -23,6 +28,48 @@ DECODER_OUTPUTS = ("probabilities", "logits", "tanh")
 ENCODER_OUTPUTS = ("z", "mu_logvar")
 
 
+@dataclass(frozen=True)
+class NoiseKey:
+    """Where a batch's ε comes from: the sampling seed and the dataset index of the batch's first sample."""
+
+    seed: int
+    first_index: int
+
+
+_PHILOX_WORDS = 4  # Philox4x64 yields four 64-bit words per counter value
+_KEY_SPACE = 1 << 128
+
+
+def gaussian_noise(seed: int, first_index: int, rows: int, dim: int) -> np.ndarray:
+    """ε ~ N(0, I), clipped to ±`EPS_CLIP`, for samples ``first_index .. first_index + rows - 1``: (rows, dim).
+
+    Row i is a pure function of (seed, i, dim): it uses the Philox counters ``i·B + 1 .. i·B + B`` under the
+    key ``seed`` (B = the counters one row needs), so any split of the rows into batches gives the same bits.
+    Uniforms become normals by Box–Muller, which uses exactly two 64-bit words per pair of normals (ziggurat
+    sampling consumes a variable number per normal and would break the fixed layout). The radius takes 53 bits
+    in float64 (its uniform is never 0); the angle 24 bits in float32, plenty below the float32 result.
+    """
+    if rows <= 0 or dim <= 0:
+        return np.zeros((max(rows, 0), max(dim, 0)), np.float32)
+    pairs = (dim + 1) // 2
+    blocks = -(-2 * pairs // _PHILOX_WORDS)  # counters per row
+    bits = np.random.Philox(key=int(seed) % _KEY_SPACE, counter=int(first_index) * blocks)
+    raw = bits.random_raw(rows * blocks * _PHILOX_WORDS).reshape(rows, blocks * _PHILOX_WORDS)
+    radius = (raw[:, 0:2 * pairs:2] >> np.uint64(11)).astype(np.float64)
+    radius += 0.5
+    radius *= 1.0 / (1 << 53)  # uniform in (0, 1)
+    np.log(radius, out=radius)
+    radius *= -2.0
+    np.sqrt(radius, out=radius)
+    angle = (raw[:, 1:2 * pairs:2] >> np.uint64(40)).astype(np.float32)
+    angle *= np.float32(2.0 * np.pi / (1 << 24))
+    eps = np.empty((rows, 2 * pairs), np.float32)
+    eps[:, 0::2] = radius * np.cos(angle)
+    eps[:, 1::2] = radius * np.sin(angle)
+    np.clip(eps, -EPS_CLIP, EPS_CLIP, out=eps)
+    return eps if eps.shape[1] == dim else np.ascontiguousarray(eps[:, :dim])
+
+
 class Encoding(NamedTuple):
     """What an encoder gives for a batch: z, and for a VAE the posterior's mu and logvar."""
 
@@ -39,7 +86,8 @@ class LatentModel(Protocol):
     device: torch.device
     name: str
 
-    def encode(self, x: torch.Tensor, generator: torch.Generator | None = None) -> Encoding: ...
+    def encode(self, x: torch.Tensor, generator: torch.Generator | None = None, *,
+               noise: NoiseKey | None = None) -> Encoding: ...
 
     def decode(self, z: torch.Tensor) -> torch.Tensor: ...
 
@@ -120,7 +168,13 @@ class TorchLatentModel:
         return self
 
     @torch.inference_mode()
-    def encode(self, x: torch.Tensor, generator: torch.Generator | None = None) -> Encoding:
+    def encode(self, x: torch.Tensor, generator: torch.Generator | None = None, *,
+               noise: NoiseKey | None = None) -> Encoding:
+        """z (and a VAE's μ, logvar) for a batch in [0, 1].
+
+        A VAE's ε comes from ``noise`` when given (reproducible per sample, see `gaussian_noise`), else from
+        ``generator`` (a stream: the result depends on what was drawn before).
+        """
         x = x.to(self.device, torch.float32)
         lo, hi = self.input_range
         if (lo, hi) != (0.0, 1.0):
@@ -139,8 +193,11 @@ class TorchLatentModel:
                              hint='set encoder_output = "z" if it returns one tensor')
         mu = _as_2d(out[0], "encoder (mu)", self.info.source).float()
         logvar = _as_2d(out[1], "encoder (logvar)", self.info.source).float()
-        eps = torch.randn(mu.shape, generator=generator, device="cpu" if generator is None else generator.device)
-        eps = eps.to(mu.device).clamp_(-EPS_CLIP, EPS_CLIP)
+        if noise is not None:
+            eps = torch.from_numpy(gaussian_noise(noise.seed, noise.first_index, *mu.shape)).to(mu.device)
+        else:
+            eps = torch.randn(mu.shape, generator=generator, device="cpu" if generator is None else generator.device)
+            eps = eps.to(mu.device).clamp_(-EPS_CLIP, EPS_CLIP)
         z = mu + eps * torch.exp(0.5 * logvar)
         return Encoding(z, mu, logvar)
 
