@@ -29,7 +29,8 @@ def test_string_labels_in_npz(tmp_path):
     assert dataset.class_names == ["a", "b"] and dataset.labels.tolist() == [1, 0, 1]
 
 
-@pytest.mark.parametrize(("text", "value"), [("2G", 2 * GIB), ("512M", 512 * MIB), ("100", 100), ("1.5g", 3 * GIB // 2)])
+@pytest.mark.parametrize(("text", "value"),
+                         [("2G", 2 * GIB), ("512M", 512 * MIB), ("100", 100), ("1.5g", 3 * GIB // 2)])
 def test_parse_size(text, value):
     assert parse_size(text) == value
 
