@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -319,6 +320,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: out of memory while {args.command} ran\n  fix: use a smaller --batch-size or dataset, or "
               "lower LATENT_EXPLORER_MEMORY_BUDGET so that large files are refused up front", file=sys.stderr)
         return 2
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: one line for the user, the traceback on request
+        if os.environ.get("LATENT_EXPLORER_DEBUG"):
+            raise
+        print(f"error: internal error in {args.command} ({type(exc).__name__}: {exc})\n  fix: this is a bug in "
+              "Latent Explorer, not in your files; run again with LATENT_EXPLORER_DEBUG=1 and report the traceback",
+              file=sys.stderr)
+        return 1
     finally:
         if args.command != "gui":
             install_policy(previous)

@@ -71,12 +71,9 @@ def figure_inputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
 def refuse_session_code(args: argparse.Namespace) -> None:
     """A session whose model runs code loads it only with --allow-code: say which file, before anything runs."""
     from latent_explorer.core.consent import current_policy
-    from latent_explorer.core.models import model_code_artifact
-    from latent_explorer.core.session import read_session
+    from latent_explorer.core.session import read_session, session_code_artifact
 
-    session = read_session(args.session)
-    spec = args.model or (session.model.spec if session.model is not None else None)
-    artifact = model_code_artifact(spec) if spec else None
+    artifact = session_code_artifact(read_session(args.session), args.model)
     if artifact is not None:
         current_policy().require(artifact, explicit=args.allow_code)
 

@@ -453,8 +453,8 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
     files: list[tuple[Path, int | None]] = []
     if subdirs:
         for cls, d in enumerate(subdirs):
-            files += [(f, cls) for f in sorted(d.rglob("*")) if f.suffix.lower() in IMAGE_SUFFIXES]
-    files += [(f, None) for f in sorted(root.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES]
+            files += [(f, cls) for f in sorted(d.rglob("*")) if _is_image_file(f)]
+    files += [(f, None) for f in sorted(root.iterdir()) if _is_image_file(f)]
     if any(c is None for _, c in files) and any(c is not None for _, c in files):
         files = [(f, c) for f, c in files if c is not None]  # loose files beside class folders: ignore
     if limit is not None:
@@ -522,6 +522,11 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
                    class_names=[d.name for d in subdirs] if has_classes else None,
                    attributes=attr, attribute_names=attr_names, sample_names=names, source=str(root),
                    skipped=skipped)
+
+
+def _is_image_file(path: Path) -> bool:
+    """An image by its suffix, and a regular file: a pipe named x.png would block the loader forever."""
+    return path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
 
 
 class ImageTooLargeError(ValueError):

@@ -275,12 +275,30 @@ class OpenedSources:
     problems: list[SourceProblem] = field(default_factory=list)
 
 
+def session_code_artifact(session: Session, model_spec: str | None = None):
+    """What reopening the session's model (or ``model_spec``) would run: a `CodeArtifact`, or None (no code).
+
+    Lets the window ask before a session's model code runs, and the command line refuse naming the file.
+    """
+    from latent_explorer.core.models import model_code_artifact
+
+    spec = model_spec or (session.model.spec if session.model is not None else None)
+    if not spec:
+        return None
+    try:
+        return model_code_artifact(spec)
+    except LatentExplorerError:
+        return None  # a broken manifest: reopening reports it as a problem, and runs nothing
+
+
 def iter_open_sources(session: Session, dataset_spec: str | None = None, model_spec: str | None = None,
-                      device: str | None = None, encode: bool = True) -> Job[OpenedSources]:
+                      device: str | None = None, encode: bool = True, allow_code: bool = False) -> Job[OpenedSources]:
     """Reload a session's dataset and model (optionally from new locations) and encode.
 
     Nothing here raises for a moved or changed file: each becomes a `SourceProblem`, and whatever could be
-    opened is returned, so the caller can report it and restore what still makes sense.
+    opened is returned, so the caller can report it and restore what still makes sense. A model that runs code
+    loads only if ``allow_code`` (the user just agreed) or the `core.consent` policy agrees; otherwise it becomes
+    a problem naming the files that would have run.
     """
     from latent_explorer.core.models import load_model
 
@@ -311,7 +329,7 @@ def iter_open_sources(session: Session, dataset_spec: str | None = None, model_s
             yield Progress("loading model", 0, None, spec)
             samples = out.dataset.float_images(slice(0, 2)) if out.dataset is not None else None
             try:
-                out.model = load_model(spec, device=device, check_samples=samples)
+                out.model = load_model(spec, device=device, check_samples=samples, allow_code=allow_code)
             except CodeNotAllowedError as exc:  # never run a session's model code without consent
                 out.problems.append(SourceProblem("model", "failed", ref, str(exc), code_files=exc.code_files))
             except LatentExplorerError as exc:

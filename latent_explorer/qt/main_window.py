@@ -333,7 +333,7 @@ class MainWindow(QMainWindow):
     def _on_job_failed(self, name: str, exc: Exception) -> None:
         if isinstance(exc, UnsafeFileError) and name == "load-model":
             answer = QMessageBox.warning(
-                self, "Load a pickled model?",
+                self, "Run code from this model?",
                 f"{exc}\n\nLoading it runs code from the file. Load it only if you trust its origin.",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
             if answer == QMessageBox.StandardButton.Yes:

@@ -346,6 +346,8 @@ BAD_CONFIGS = [
     ({"input_range": "x"}, "input_range = 'x': expected [low, high]"),
     ({"z_dimm": 3}, "unknown key 'z_dimm' (did you mean 'z_dim'?)"),
     ({"format": "something-else"}, "not a Latent Explorer checkpoint config"),
+    ({"arch": "mlp-ae", "input_shape": [3, 4096, 4096]}, "more than the memory budget"),
+    ({"class_names": "0123456789"}, "class_names = '0123456789': expected a list of strings"),
 ]
 
 
@@ -422,12 +424,21 @@ def _write(path: Path, content: bytes) -> Path:
     return path
 
 
+def _corrupt_deflate(data: bytes) -> bytes:
+    """A gzip whose header is fine and whose first deflate block has the reserved type 3 (a zlib.error)."""
+    packed = bytearray(__import__("gzip").compress(data))
+    packed[10] = 0xFF  # just after the 10-byte gzip header: BFINAL=1, BTYPE=11
+    return bytes(packed)
+
+
 def _idx(dims: tuple[int, ...], body: bytes) -> bytes:
     return bytes([0, 0, 0x08, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims) + body
 
 
 BAD_DATA = [
     ("corrupt.idx3-ubyte.gz", lambda: b"\x1f\x8b\x08\x00" + os.urandom(200), "cannot read IDX file"),
+    ("bad-deflate.idx3-ubyte.gz", lambda: _corrupt_deflate(_idx((160, 8, 8), bytes(range(256)) * 40)),
+     "invalid block type"),
     ("truncated.idx3-ubyte.gz", lambda: __import__("gzip").compress(_idx((10, 8, 8), bytes(640)))[:-30],
      "cannot read IDX file"),
     ("short-images-idx3-ubyte", lambda: _idx((10, 8, 8), bytes(100)), "the header promises 640"),
@@ -485,6 +496,27 @@ def test_device_files_refused(tmp_path, capsys, option):
     args = ["--data", "/dev/zero"] if option == "--data" else ["--data", str(images), "--labels", "/dev/zero"]
     code, err = run(capsys, "encode", "--model", "demo:digits-conv-ae", *args, "--out", str(tmp_path / "o.npz"))
     assert code == 2 and "/dev/zero" in err and "not a regular file" in err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_device_cuda_without_cuda(tmp_path, capsys, data):
+    code, err = run(capsys, "encode", "--model", "demo:digits-conv-ae", "--data", str(data), "--device", "cuda",
+                    "--out", str(tmp_path / "o.npz"))
+    assert code == 2 and "this machine has no CUDA device" in err
+
+
+def test_fifo_in_an_image_folder_is_not_opened(tmp_path, capsys):
+    from PIL import Image
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "a.png")
+    os.mkfifo(folder / "b.png")  # opening it would block forever
+    out = tmp_path / "o.npz"
+    code, _ = run(capsys, "encode", "--model", "demo:digits-conv-ae", "--data", str(folder), "--out", str(out))
+    assert code == 0
+    with np.load(out) as codes:
+        assert len(codes["z"]) == 1
 
 
 def test_fifo_refused(tmp_path, capsys):

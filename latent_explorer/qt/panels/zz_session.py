@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
+from latent_explorer.core.consent import current_policy
 from latent_explorer.core.errors import LatentExplorerError
 from latent_explorer.core.session import (
     SESSION_SUFFIX,
@@ -34,6 +35,7 @@ from latent_explorer.core.session import (
     iter_open_sources,
     mark_clean_exit,
     read_session,
+    session_code_artifact,
     write_autosave,
     write_session,
 )
@@ -368,12 +370,24 @@ class SessionManager(QObject):
             return False
         dataset_spec = dataset_spec or self._locate(session.dataset, "dataset")
         model_spec = model_spec or self._locate(session.model, "model")
+        artifact = session_code_artifact(session, model_spec)
+        allow_code = artifact is not None and not current_policy().permits(artifact) and self.ask_run_code(artifact)
         self._pending = PendingOpen(session, path)
         device = getattr(self.window, "device", None)
         self.window.status_label.setText(f"opening session {path.name}…")
         self.window.runner.start(OPEN_JOB, lambda: iter_open_sources(session, dataset_spec, model_spec,
-                                                                     device=None if device == "auto" else device))
+                                                                     device=None if device == "auto" else device,
+                                                                     allow_code=allow_code))
         return True
+
+    def ask_run_code(self, artifact) -> bool:
+        """The session's model would run code: ask (No opens the session without the model); tests replace this."""
+        answer = QMessageBox.warning(
+            self.window, "Run code from this session's model?",
+            f"{artifact.describe()}.\n\nRun it only if you trust where it comes from. Without it, the session opens "
+            "without its model.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def _locate(self, ref: SourceRef | None, what: str) -> str | None:
         """A reference that moved: ask where it is now (None keeps the old spec and opens what it can)."""
