@@ -47,7 +47,11 @@ def load_model(spec: str | Path = "demo:digits-conv-ae", device: str = "cpu", al
     (8, False)
     """
     from latent_explorer.core.models import load_model as core_load_model
+    from latent_explorer.core.plugins import load_model_with, plugins
 
+    item = plugins()[0].loader_for("model format", spec)
+    if item is not None:  # a format an installed plugin adds
+        return load_model_with(item, spec, device=device)
     samples = check_on.float_images(slice(0, 2)) if check_on is not None else None
     return core_load_model(spec, device=device, allow_pickle=allow_pickle, check_samples=samples)
 
@@ -59,7 +63,11 @@ def load_dataset(spec: str | Path = "digits", **options) -> Dataset:
     (1797, (1, 8, 8), ['0', '1', '2'])
     """
     from latent_explorer.core.datasets import load_dataset as core_load_dataset
+    from latent_explorer.core.plugins import load_dataset_with, plugins
 
+    item = plugins()[0].loader_for("dataset loader", spec)
+    if item is not None:  # a format an installed plugin adds
+        return load_dataset_with(item, spec, **options)
     return core_load_dataset(spec, **options)
 
 
@@ -180,6 +188,21 @@ def umap(codes: CodesLike, n_neighbors: int = 15, min_dist: float = 0.1, input: 
     settings = UMAPParams(input=input, pca_components=pca_components, n_neighbors=n_neighbors, min_dist=min_dist,
                           metric=metric, n_epochs=n_epochs, seed=seed)
     return run_job(iter_umap(_projection_input(codes, input, pca_components, data), settings))
+
+
+def project(codes: CodesLike, method: str, use_mu: bool = False, **params) -> np.ndarray:
+    """A 2-D layout (N, 2) from a projection that an installed plugin adds (see `plugins`)."""
+    from latent_explorer.core.plugins import plugins as loaded_plugins
+    from latent_explorer.core.plugins import run_projection
+
+    return run_projection(loaded_plugins()[0].get("projection", method), _latent(codes, use_mu), **params)
+
+
+def plugins() -> list[str]:
+    """One line per installed plugin: its package and version, and what it adds or why it was skipped."""
+    from latent_explorer.core.plugins import list_plugins
+
+    return [info.describe() for info in list_plugins()]
 
 
 def neighbors(codes: CodesLike, query: int | np.ndarray, k: int = 10, metric: str = "euclidean",
