@@ -432,7 +432,8 @@ def _open_parquet(path: Path) -> _Columns:
             raise _arrow_error(path, exc, "Parquet") from exc
         return {n: table.column(n) for n in names}
 
-    return _Columns(path, "parquet", schema.names, schema.metadata, pf.metadata.num_rows, load, schema)
+    return _Columns(path, "parquet", schema.names, schema.metadata, pf.metadata.num_rows, load, schema,
+                    close=getattr(pf, "close", None))
 
 
 def _open_parquet_dataset(path: Path) -> _Columns:
