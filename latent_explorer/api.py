@@ -144,6 +144,23 @@ def _projection_input(codes: CodesLike, source: str, pca_components: int, data: 
 
 
 # ------------------------------------------------------------------------------------------- maps
+_CACHES: dict[str, Any] = {}
+
+
+def _cache(kind: str):
+    """One layout cache per process for each method, as the window keeps: asking again is instant."""
+    if kind not in _CACHES:
+        if kind == "tsne":
+            from latent_explorer.core.tsne import TSNECache
+
+            _CACHES[kind] = TSNECache()
+        else:
+            from latent_explorer.core.umap import UMAPCache
+
+            _CACHES[kind] = UMAPCache()
+    return _CACHES[kind]
+
+
 def pca(codes: CodesLike, n_components: int = 2, use_mu: bool = False) -> np.ndarray:
     """Scores on the first principal components, (N, n_components), as the window's PCA view.
 
@@ -162,6 +179,8 @@ def tsne(codes: CodesLike, perplexity: float = 30.0, n_iter: int = 500, input: s
          seed: int = 0, data: Dataset | None = None, **params) -> np.ndarray:
     """A t-SNE layout (N, 2) with the window's parameters (openTSNE); ``input`` is z, mu, pca or pixels.
 
+    Layouts are cached for the process by input and parameters, so asking again returns at once.
+
     >>> layout = lx.tsne(codes.z[:300], n_iter=100, early_exaggeration_iter=50)
     >>> layout.shape
     (300, 2)
@@ -171,13 +190,15 @@ def tsne(codes: CodesLike, perplexity: float = 30.0, n_iter: int = 500, input: s
 
     settings = TSNEParams(input=input, pca_components=pca_components, perplexity=perplexity, n_iter=n_iter,
                           seed=seed, **params)
-    return run_job(iter_tsne(_projection_input(codes, input, pca_components, data), settings))
+    data_in = _projection_input(codes, input, pca_components, data)
+    return run_job(iter_tsne(data_in, settings, cache=_cache("tsne")))
 
 
 def umap(codes: CodesLike, n_neighbors: int = 15, min_dist: float = 0.1, input: str = "z", pca_components: int = 50,
          seed: int | None = 0, n_epochs: int | None = None, metric: str = "euclidean",
          data: Dataset | None = None) -> np.ndarray:
-    """A UMAP layout (N, 2) (umap-learn, the ``[umap]`` extra); ``input`` as for `tsne`.
+    """A UMAP layout (N, 2) (umap-learn, the ``[umap]`` extra); ``input`` as for `tsne`; cached likewise
+    (except with ``seed=None``, which asks for a parallel, unrepeatable run).
 
     >>> lx.umap(codes.z[:300], n_epochs=50).shape
     (300, 2)
@@ -187,7 +208,8 @@ def umap(codes: CodesLike, n_neighbors: int = 15, min_dist: float = 0.1, input: 
 
     settings = UMAPParams(input=input, pca_components=pca_components, n_neighbors=n_neighbors, min_dist=min_dist,
                           metric=metric, n_epochs=n_epochs, seed=seed)
-    return run_job(iter_umap(_projection_input(codes, input, pca_components, data), settings))
+    data_in = _projection_input(codes, input, pca_components, data)
+    return run_job(iter_umap(data_in, settings, cache=_cache("umap") if seed is not None else None))
 
 
 def project(codes: CodesLike, method: str, use_mu: bool = False, **params) -> np.ndarray:

@@ -711,6 +711,7 @@ def read_codes(path: str | Path, fields: Iterable[str] | None = None) -> CodesFi
 
     ``fields`` takes names from `ALL_FIELDS` (``z`` is always read): e.g. ``("z", "label")`` for a scatter,
     leaving thumbnails and the VAE's ``mu``/``logvar`` on disk. Missing optional columns are simply absent.
+    Codes read from Arrow IPC or ``.npy`` are read-only views of the mapped file: copy them to change them.
     """
     with _open(path) as cols:
         return _read(cols, fields)
