@@ -8,9 +8,9 @@ __version__ = "0.1.0"
 
 API_NAMES = (
     "load_model", "load_dataset", "encode", "read_codes", "write_codes", "as_codes",
-    "pca", "tsne", "umap", "neighbors", "decode", "interpolate",
+    "pca", "tsne", "umap", "project", "neighbors", "decode", "interpolate",
     "axis_statistics", "pca_spectrum", "radius", "posterior", "posterior_dimensions", "kmeans_inertia",
-    "recon_error", "show",
+    "recon_error", "plugins", "show",
 )
 
 

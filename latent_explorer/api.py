@@ -47,7 +47,11 @@ def load_model(spec: str | Path = "demo:digits-conv-ae", device: str = "cpu", al
     (8, False)
     """
     from latent_explorer.core.models import load_model as core_load_model
+    from latent_explorer.core.plugins import load_model_with, plugins
 
+    item = plugins()[0].loader_for("model format", spec)
+    if item is not None:  # a format an installed plugin adds
+        return load_model_with(item, spec, device=device)
     samples = check_on.float_images(slice(0, 2)) if check_on is not None else None
     return core_load_model(spec, device=device, allow_pickle=allow_pickle, check_samples=samples)
 
@@ -59,7 +63,11 @@ def load_dataset(spec: str | Path = "digits", **options) -> Dataset:
     (1797, (1, 8, 8), ['0', '1', '2'])
     """
     from latent_explorer.core.datasets import load_dataset as core_load_dataset
+    from latent_explorer.core.plugins import load_dataset_with, plugins
 
+    item = plugins()[0].loader_for("dataset loader", spec)
+    if item is not None:  # a format an installed plugin adds
+        return load_dataset_with(item, spec, **options)
     return core_load_dataset(spec, **options)
 
 
@@ -136,6 +144,23 @@ def _projection_input(codes: CodesLike, source: str, pca_components: int, data: 
 
 
 # ------------------------------------------------------------------------------------------- maps
+_CACHES: dict[str, Any] = {}
+
+
+def _cache(kind: str):
+    """One layout cache per process for each method, as the window keeps: asking again is instant."""
+    if kind not in _CACHES:
+        if kind == "tsne":
+            from latent_explorer.core.tsne import TSNECache
+
+            _CACHES[kind] = TSNECache()
+        else:
+            from latent_explorer.core.umap import UMAPCache
+
+            _CACHES[kind] = UMAPCache()
+    return _CACHES[kind]
+
+
 def pca(codes: CodesLike, n_components: int = 2, use_mu: bool = False) -> np.ndarray:
     """Scores on the first principal components, (N, n_components), as the window's PCA view.
 
@@ -154,6 +179,8 @@ def tsne(codes: CodesLike, perplexity: float = 30.0, n_iter: int = 500, input: s
          seed: int = 0, data: Dataset | None = None, **params) -> np.ndarray:
     """A t-SNE layout (N, 2) with the window's parameters (openTSNE); ``input`` is z, mu, pca or pixels.
 
+    Layouts are cached for the process by input and parameters, so asking again returns at once.
+
     >>> layout = lx.tsne(codes.z[:300], n_iter=100, early_exaggeration_iter=50)
     >>> layout.shape
     (300, 2)
@@ -163,13 +190,15 @@ def tsne(codes: CodesLike, perplexity: float = 30.0, n_iter: int = 500, input: s
 
     settings = TSNEParams(input=input, pca_components=pca_components, perplexity=perplexity, n_iter=n_iter,
                           seed=seed, **params)
-    return run_job(iter_tsne(_projection_input(codes, input, pca_components, data), settings))
+    data_in = _projection_input(codes, input, pca_components, data)
+    return run_job(iter_tsne(data_in, settings, cache=_cache("tsne")))
 
 
 def umap(codes: CodesLike, n_neighbors: int = 15, min_dist: float = 0.1, input: str = "z", pca_components: int = 50,
          seed: int | None = 0, n_epochs: int | None = None, metric: str = "euclidean",
          data: Dataset | None = None) -> np.ndarray:
-    """A UMAP layout (N, 2) (umap-learn, the ``[umap]`` extra); ``input`` as for `tsne`.
+    """A UMAP layout (N, 2) (umap-learn, the ``[umap]`` extra); ``input`` as for `tsne`; cached likewise
+    (except with ``seed=None``, which asks for a parallel, unrepeatable run).
 
     >>> lx.umap(codes.z[:300], n_epochs=50).shape
     (300, 2)
@@ -179,7 +208,23 @@ def umap(codes: CodesLike, n_neighbors: int = 15, min_dist: float = 0.1, input: 
 
     settings = UMAPParams(input=input, pca_components=pca_components, n_neighbors=n_neighbors, min_dist=min_dist,
                           metric=metric, n_epochs=n_epochs, seed=seed)
-    return run_job(iter_umap(_projection_input(codes, input, pca_components, data), settings))
+    data_in = _projection_input(codes, input, pca_components, data)
+    return run_job(iter_umap(data_in, settings, cache=_cache("umap") if seed is not None else None))
+
+
+def project(codes: CodesLike, method: str, use_mu: bool = False, **params) -> np.ndarray:
+    """A 2-D layout (N, 2) from a projection that an installed plugin adds (see `plugins`)."""
+    from latent_explorer.core.plugins import plugins as loaded_plugins
+    from latent_explorer.core.plugins import run_projection
+
+    return run_projection(loaded_plugins()[0].get("projection", method), _latent(codes, use_mu), **params)
+
+
+def plugins() -> list[str]:
+    """One line per installed plugin: its package and version, and what it adds or why it was skipped."""
+    from latent_explorer.core.plugins import list_plugins
+
+    return [info.describe() for info in list_plugins()]
 
 
 def neighbors(codes: CodesLike, query: int | np.ndarray, k: int = 10, metric: str = "euclidean",

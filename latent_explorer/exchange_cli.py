@@ -46,11 +46,7 @@ def _load(args: argparse.Namespace):
     if args.codes:
         fields = None if args.to == "codes" or not args.no_images else \
             ("id", "label", "attributes", "z", "mu", "logvar", "recon_error", "layouts")
-        contents = read_codes(args.codes, fields=fields)
-        if dataset is not None and len(dataset) != len(contents):
-            raise ExchangeError(f"the dataset has {len(dataset)} images, the codes file {len(contents)} rows",
-                                path=args.codes, hint="give the dataset these codes were encoded from")
-        return contents, dataset
+        return read_codes(args.codes, fields=fields), dataset  # ids are checked against the dataset's size
     if not (args.model and dataset is not None):
         raise ExchangeError("name the codes: --codes FILE, or --model and --data to encode them",
                             hint="latent-explorer export --to atlas --codes codes.parquet --out atlas.parquet")

@@ -432,7 +432,8 @@ def _open_parquet(path: Path) -> _Columns:
             raise _arrow_error(path, exc, "Parquet") from exc
         return {n: table.column(n) for n in names}
 
-    return _Columns(path, "parquet", schema.names, schema.metadata, pf.metadata.num_rows, load, schema)
+    return _Columns(path, "parquet", schema.names, schema.metadata, pf.metadata.num_rows, load, schema,
+                    close=getattr(pf, "close", None))
 
 
 def _open_parquet_dataset(path: Path) -> _Columns:
@@ -710,6 +711,7 @@ def read_codes(path: str | Path, fields: Iterable[str] | None = None) -> CodesFi
 
     ``fields`` takes names from `ALL_FIELDS` (``z`` is always read): e.g. ``("z", "label")`` for a scatter,
     leaving thumbnails and the VAE's ``mu``/``logvar`` on disk. Missing optional columns are simply absent.
+    Codes read from Arrow IPC or ``.npy`` are read-only views of the mapped file: copy them to change them.
     """
     with _open(path) as cols:
         return _read(cols, fields)

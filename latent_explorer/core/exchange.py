@@ -113,7 +113,16 @@ def items_from_codes_file(contents, layout: str | None = None, dataset=None) -> 
         raise ExchangeError(f"the codes file has no layout '{layout}'", path=contents.source,
                             hint=f"choose one of: {', '.join(contents.layouts) or '(none: give another layout)'}")
     name = layout or ("xy" if "xy" in contents.layouts else next(iter(contents.layouts), None))
-    thumbnail = dataset.display_image if dataset is not None else _file_thumbnails(contents)
+    thumbnail = _file_thumbnails(contents)
+    if dataset is not None:  # ids are rows of the dataset the codes were encoded from
+        ids = np.asarray(contents.ids)
+        if len(ids) and (ids.min() < 0 or ids.max() >= len(dataset)):
+            raise ExchangeError(f"the codes' ids run up to {int(ids.max())}, the dataset has {len(dataset)} images",
+                                path=contents.source, hint="give the dataset these codes were encoded from")
+
+        def thumbnail(row: int) -> np.ndarray:
+            return dataset.display_image(int(ids[row]))
+
     return ExportItems(z=contents.codes.z, ids=contents.ids, labels=contents.codes.labels,
                        class_names=contents.class_names, layout=contents.layouts.get(name) if name else None,
                        recon_error=contents.codes.recon_error if contents.has_recon_error else None,

@@ -62,6 +62,11 @@ def test_arrays_files_and_mistakes(tmp_path):
         latent_explorer.posterior(z)
     with pytest.raises(APIError, match="at least 2 steps"):
         latent_explorer.interpolate(z[0], z[1], steps=1)
+    builds = api._cache("tsne").affinity_builds
+    first = latent_explorer.tsne(z, perplexity=5, n_iter=30, early_exaggeration_iter=20)
+    again = latent_explorer.tsne(z, perplexity=5, n_iter=30, early_exaggeration_iter=20)
+    np.testing.assert_array_equal(first, again)
+    assert api._cache("tsne").affinity_builds == builds + 1  # the second call came from the cache
     spherical = latent_explorer.interpolate(z[0], z[1], steps=9, spherical=True)
     radii = np.linalg.norm(spherical, axis=1)
     assert np.all(np.diff(radii) * np.sign(radii[-1] - radii[0]) >= -1e-5)  # the radius moves monotonically

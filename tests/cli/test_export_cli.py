@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow.parquet as pq
+from PIL import Image
 
 from latent_explorer.cli import main
 from latent_explorer.core.codes_file import read_codes
 
 
-def test_export_from_codes_file_with_selection(tmp_path, capsys, digits_vae):
+def test_export_from_codes_file_with_selection(tmp_path, capsys, digits_vae, digits):
     codes = tmp_path / "codes.parquet"
     assert main(["encode", "--model", str(digits_vae), "--data", "digits", "--out", str(codes)]) == 0
     np.save(tmp_path / "sel.npy", np.array([10, 20, 30]))
@@ -23,6 +24,11 @@ def test_export_from_codes_file_with_selection(tmp_path, capsys, digits_vae):
                  "--out", str(tmp_path / "sel.arrow")]) == 0
     full, sub = read_codes(codes), read_codes(tmp_path / "sel.arrow")
     np.testing.assert_array_equal(sub.codes.mu, full.codes.mu[[10, 20, 30]])
+    # a subset's thumbnails come from the dataset rows its ids name
+    assert main(["export", "--to", "projector", "--codes", str(tmp_path / "sel.arrow"), "--data", "digits",
+                 "--out", str(tmp_path / "sub")]) == 0
+    sprite = np.asarray(Image.open(tmp_path / "sub" / "sprite.png"))
+    np.testing.assert_allclose(sprite[8:16, 0:8], np.round(digits.display_image(30) * 255), atol=1)
     assert main(["export", "--to", "projector", "--model", str(digits_vae), "--data", "digits", "--no-images",
                  "--out", str(tmp_path / "proj")]) == 0
     assert len((tmp_path / "proj" / "tensors.tsv").read_text().splitlines()) == 1797
