@@ -255,7 +255,7 @@ def _load_extensions() -> None:
     """Sub-commands that live in their own modules (figure export, ...) register themselves on import."""
     import importlib
 
-    for module in ("latent_explorer.figures_cli",):
+    for module in ("latent_explorer.figures_cli", "latent_explorer.report_cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
