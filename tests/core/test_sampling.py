@@ -9,7 +9,7 @@ import torch
 from latent_explorer.cli import main
 from latent_explorer.core.encoding import Codes, cache_path, iter_encode, iter_encode_cached
 from latent_explorer.core.jobs import run_job
-from latent_explorer.core.models import load_model
+from latent_explorer.core.models import demo_models, load_model
 from latent_explorer.core.models.base import EPS_CLIP, NoiseKey, gaussian_noise
 
 
@@ -94,3 +94,13 @@ def test_encode_help_says_what_z_and_the_error_are(capsys):
         main(["encode", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "clipped at 5" in text and "decode(mu)" in text and "batch size" in text
+
+
+@pytest.mark.skipif("digits-conv-vae" not in demo_models(), reason="demo models not built")
+def test_digits_demo_codes_do_not_depend_on_the_batch_size(digits):
+    model = load_model("demo:digits-conv-vae", device="cpu")
+    runs = [run_job(iter_encode(model, digits, batch_size=b, seed=0, with_reconstruction=False)).z
+            for b in (1, 97, 512)]
+    assert all(np.array_equal(z, runs[0]) for z in runs[1:])
+    other = run_job(iter_encode(model, digits, batch_size=97, seed=1, with_reconstruction=False)).z
+    assert (other != runs[0]).any(axis=1).all()
