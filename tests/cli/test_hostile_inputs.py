@@ -206,6 +206,14 @@ def test_python_model_needs_allow_code(tmp_path, capsys, data):
     assert code == 0 and marker.exists() and out.exists()  # the same model, with consent: it runs
 
 
+def test_figure_with_a_python_model_needs_allow_code(tmp_path, capsys, data):
+    marker = tmp_path / "ran"
+    out = tmp_path / "fig.png"
+    code, err = run(capsys, "figure", "--data", str(data), "--model", str(python_model(tmp_path / "m", marker)),
+                    "--out", str(out))
+    assert code == 2 and "tiny.py" in err and "--allow-code" in err and not marker.exists() and not out.exists()
+
+
 def test_info_on_a_python_model_needs_allow_code(tmp_path, capsys):
     marker = tmp_path / "ran"
     code, err = run(capsys, "info", str(python_model(tmp_path / "m", marker)))
