@@ -14,13 +14,9 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from latent_explorer.core.errors import LatentExplorerError
+from latent_explorer.core.errors import LatentExplorerError, OutputError
 from latent_explorer.core.limits import MAX_IMAGE_SIDE
 from latent_explorer.core.safe_files import regular_file
-
-
-class OutputError(LatentExplorerError):
-    """An output location that cannot be written, or that would overwrite an input."""
 
 
 def integer(lo: int, hi: int | None = None, what: str = "a whole number") -> Callable[[str], int]:

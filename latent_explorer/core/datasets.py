@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from latent_explorer.core.errors import DatasetError, LatentExplorerError
+from latent_explorer.core.errors import DatasetError, LatentExplorerError, LimitError
 from latent_explorer.core.jobs import Job, Progress, run_job
-from latent_explorer.core.limits import LimitError, Limits, current_limits
+from latent_explorer.core.limits import Limits, current_limits
 from latent_explorer.core.safe_files import load_npy_file, read_text_capped, read_zip_npy, regular_file
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")

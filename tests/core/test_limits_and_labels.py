@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from latent_explorer.core.datasets import Dataset, label_map, load_dataset
-from latent_explorer.core.limits import GIB, MIB, LimitError, current_limits, parse_size
+from latent_explorer.core.errors import LimitError
+from latent_explorer.core.limits import GIB, MIB, current_limits, parse_size
 
 
 def test_dense_labels_stay_as_they_are():
