@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from latent_explorer import __version__
-from latent_explorer.cli_args import check_output, device, image_shape, integer, number
+from latent_explorer.cli_args import check_input_files, check_output, device, image_shape, integer, number
 from latent_explorer.core.errors import CancelledError, LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress, T, run_job
 from latent_explorer.core.limits import MAX_LATENT_DIM
@@ -102,6 +102,7 @@ def data_inputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
 def load_data(args: argparse.Namespace):
     from latent_explorer.core.datasets import iter_load_dataset
 
+    check_input_files(args, ("--labels", "--attributes"))
     dataset = run_with_bar(iter_load_dataset(args.data, **data_options(args)))
     for file, reason in dataset.skipped[:10]:
         print(f"warning: skipped {file}: {reason}", file=sys.stderr)

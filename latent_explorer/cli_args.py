@@ -14,12 +14,9 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from latent_explorer.core.errors import LatentExplorerError
+from latent_explorer.core.errors import LatentExplorerError, OutputError
 from latent_explorer.core.limits import MAX_IMAGE_SIDE
-
-
-class OutputError(LatentExplorerError):
-    """An output location that cannot be written, or that would overwrite an input."""
+from latent_explorer.core.safe_files import regular_file
 
 
 def integer(lo: int, hi: int | None = None, what: str = "a whole number") -> Callable[[str], int]:
@@ -106,6 +103,18 @@ def device(text: str) -> str:
     if mps is None or not mps.is_available():
         raise argparse.ArgumentTypeError(f"'{text}': this machine has no MPS device (use cpu or auto)")
     return name
+
+
+# ----------------------------------------------------------------------------------------------- inputs
+def check_input_files(args: argparse.Namespace, options: Iterable[str]) -> None:
+    """Options that name one file (labels, attributes, a path, a layout, a session) must name a regular file.
+
+    ``/dev/zero`` or a pipe given where a file is expected would be read until memory runs out.
+    """
+    for option in options:
+        value = getattr(args, option.lstrip("-").replace("-", "_"), None)
+        if value:
+            regular_file(Path(value).expanduser(), f"file for {option}", LatentExplorerError)
 
 
 # ---------------------------------------------------------------------------------------------- outputs

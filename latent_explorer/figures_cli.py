@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from latent_explorer.cli import EXTRA_PARSERS, add_code_consent, add_data_options, command, data_inputs, data_options
-from latent_explorer.cli_args import check_output, device, integer, number, widget_size
+from latent_explorer.cli_args import check_input_files, check_output, device, integer, number, widget_size
 
 
 def add_figure_parser(sub: argparse._SubParsersAction) -> None:
@@ -90,6 +90,7 @@ def cmd_figure(args: argparse.Namespace) -> int:
         from latent_explorer.qt.headless import FigureError
 
         raise FigureError("--path and --filmstrip go together", hint="--path path.json --filmstrip strip.png")
+    check_input_files(args, ("--labels", "--attributes", "--session", "--path", "--layout"))
     for option in ("out", "filmstrip"):
         if getattr(args, option):
             check_output(getattr(args, option), figure_inputs(args), option=f"--{option}")

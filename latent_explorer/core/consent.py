@@ -145,7 +145,7 @@ class CodePolicy:
             how = ("pass --allow-code (or --trust)" if self.where == "command line"
                    else "answer Yes when asked, or start with --allow-code")
             raise CodeNotAllowedError(
-                artifact.describe(), path=artifact.code_files[0] if artifact.code_files else artifact.source,
+                artifact.describe(), path=artifact.source,
                 hint=f"only if you trust where it comes from: {how}; a safer model is a checkpoint folder "
                      "(config.json + weights.safetensors), which runs no code",
                 code_files=tuple(str(f) for f in artifact.code_files), content_hash=artifact.content_hash)

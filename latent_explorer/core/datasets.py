@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from latent_explorer.core.errors import DatasetError, LatentExplorerError
+from latent_explorer.core.errors import DatasetError, LatentExplorerError, LimitError
 from latent_explorer.core.jobs import Job, Progress, run_job
-from latent_explorer.core.limits import LimitError, Limits, current_limits
+from latent_explorer.core.limits import Limits, current_limits
 from latent_explorer.core.safe_files import load_npy_file, read_text_capped, read_zip_npy, regular_file
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -603,10 +603,9 @@ def iter_load_dataset(spec: str | Path, **options) -> Job[Dataset]:
         idx = sorted(path.glob("*images*idx3*"))
         if idx:
             parts = [load_idx(p) for p in idx if "t10k" not in p.name] + [load_idx(p) for p in idx if "t10k" in p.name]
-            labels = [p.labels for p in parts]
-            return Dataset(name=path.name, images=np.concatenate([p.images for p in parts]),
-                           labels=None if any(lab is None for lab in labels) else np.concatenate(labels),
-                           class_names=options.get("class_names"), source=str(path))
+            labels, names = (None, None) if any(p.labels is None for p in parts) else _join_labels(parts)
+            return Dataset(name=path.name, images=np.concatenate([p.images for p in parts]), labels=labels,
+                           class_names=options.get("class_names") or names, source=str(path))
         return (yield from iter_load_image_folder(path, shape=options.get("shape"), mode=options.get("mode", "auto"),
                                                   attributes=options.get("attributes"), limit=options.get("limit")))
     regular_file(path, "dataset file", DatasetError)  # /dev/zero, FIFOs and sockets never end
@@ -619,6 +618,17 @@ def iter_load_dataset(spec: str | Path, **options) -> Job[Dataset]:
         return load_idx(path, options.get("labels"), options.get("class_names"))
     raise DatasetError("cannot tell the format of this file", path=path,
                        hint="use an IDX (.idx3-ubyte[.gz]), .npz, .npy file or an image folder")
+
+
+def _join_labels(parts: list[Dataset]) -> tuple[np.ndarray, list[str]]:
+    """One label map for several parts, each mapped on its own (train may lack a class that test has)."""
+    def order(name: str) -> tuple[int, int, str]:
+        return (0, int(name), "") if name.lstrip("-").isdigit() else (1, 0, name)
+
+    names = sorted({n for p in parts for n in p.class_names or []}, key=order)
+    index = {n: i for i, n in enumerate(names)}
+    ids = [np.array([index[n] for n in p.class_names], dtype=np.int64)[p.labels] for p in parts]
+    return np.concatenate(ids), names
 
 
 def load_dataset(spec: str | Path, **options) -> Dataset:

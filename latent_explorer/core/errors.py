@@ -33,6 +33,14 @@ class UnsafeFileError(ModelError):
     """The file would run code when loaded (a full pickle) and the user has not allowed that."""
 
 
+class LimitError(LatentExplorerError):
+    """A file declares more than the size limits allow (`core.limits`), or a limit setting cannot be read."""
+
+
+class OutputError(LatentExplorerError):
+    """An output location that cannot be written, or that would overwrite one of the inputs."""
+
+
 class CancelledError(LatentExplorerError):
     """A long job was cancelled by the user."""
 

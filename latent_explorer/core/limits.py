@@ -17,7 +17,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from latent_explorer.core.errors import LatentExplorerError
+from latent_explorer.core.errors import LimitError
 
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
 
@@ -28,10 +28,6 @@ MAX_IMAGE_PIXELS_ENV = "LATENT_EXPLORER_MAX_IMAGE_PIXELS"
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "k": KIB, "m": MIB, "g": GIB, "t": 1 << 40}
-
-
-class LimitError(LatentExplorerError):
-    """A file declares more than the limits allow, or a limit setting cannot be read."""
 
 
 def parse_size(text: str, what: str = MEMORY_BUDGET_ENV) -> int:

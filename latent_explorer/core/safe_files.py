@@ -16,8 +16,8 @@ from typing import IO
 
 import numpy as np
 
-from latent_explorer.core.errors import LatentExplorerError
-from latent_explorer.core.limits import LimitError, Limits, current_limits, format_size
+from latent_explorer.core.errors import LatentExplorerError, LimitError
+from latent_explorer.core.limits import Limits, current_limits, format_size
 
 NPY_MAGIC = b"\x93NUMPY"
 

@@ -30,9 +30,9 @@ from latent_explorer import __version__
 from latent_explorer.core.atomic import atomic_path, clean_stale_temporaries, temporary_prefix
 from latent_explorer.core.datasets import FASHION_SPEC, Dataset, iter_load_dataset
 from latent_explorer.core.encoding import Codes, iter_encode_cached
-from latent_explorer.core.errors import CodeNotAllowedError, LatentExplorerError
+from latent_explorer.core.errors import CodeNotAllowedError, LatentExplorerError, LimitError
 from latent_explorer.core.jobs import Job, Progress
-from latent_explorer.core.limits import LimitError, current_limits
+from latent_explorer.core.limits import current_limits
 from latent_explorer.core.safe_files import read_zip_npy, read_zip_text, regular_file
 from latent_explorer.core.userdirs import data_dir
 

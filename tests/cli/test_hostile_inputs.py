@@ -206,6 +206,14 @@ def test_python_model_needs_allow_code(tmp_path, capsys, data):
     assert code == 0 and marker.exists() and out.exists()  # the same model, with consent: it runs
 
 
+def test_figure_with_a_python_model_needs_allow_code(tmp_path, capsys, data):
+    marker = tmp_path / "ran"
+    out = tmp_path / "fig.png"
+    code, err = run(capsys, "figure", "--data", str(data), "--model", str(python_model(tmp_path / "m", marker)),
+                    "--out", str(out))
+    assert code == 2 and "tiny.py" in err and "--allow-code" in err and not marker.exists() and not out.exists()
+
+
 def test_info_on_a_python_model_needs_allow_code(tmp_path, capsys):
     marker = tmp_path / "ran"
     code, err = run(capsys, "info", str(python_model(tmp_path / "m", marker)))
@@ -517,6 +525,30 @@ def test_fifo_in_an_image_folder_is_not_opened(tmp_path, capsys):
     assert code == 0
     with np.load(out) as codes:
         assert len(codes["z"]) == 1
+
+
+@pytest.mark.parametrize("option", ["--path", "--layout", "--session", "--labels"])
+def test_figure_file_options_refuse_devices(tmp_path, capsys, option):
+    (tmp_path / "p.json").write_text("{}")
+    extra = {"--path": ["--filmstrip", str(tmp_path / "s.png")],
+             "--layout": ["--path", str(tmp_path / "p.json"), "--filmstrip", str(tmp_path / "s.png")]}.get(option, [])
+    code, err = run(capsys, "figure", "--data", "digits", *extra, option, "/dev/zero", "--out", str(tmp_path / "f.png"))
+    assert code == 2 and "/dev/zero" in err and "not a regular file" in err
+
+
+def test_trust_lists_and_revokes_the_window_consent(tmp_path, capsys):
+    from latent_explorer.core.consent import current_policy
+    from latent_explorer.core.models.user import code_artifact
+
+    manifest = python_model(tmp_path / "m", tmp_path / "ran")
+    current_policy().require(code_artifact(manifest), explicit=True)  # what the window's Yes does
+    code = main(["trust", "--list"])
+    listing = capsys.readouterr().out
+    assert code == 0 and "tiny.py" in listing and "python" in listing
+    code, err = run(capsys, "trust", "--revoke", str(tmp_path / "m" / "tiny.py"))
+    assert code == 0 and "revoked 1" in err
+    main(["trust", "--list"])
+    assert "tiny.py" not in capsys.readouterr().out
 
 
 def test_fifo_refused(tmp_path, capsys):

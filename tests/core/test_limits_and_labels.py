@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from latent_explorer.core.datasets import Dataset, label_map, load_dataset
-from latent_explorer.core.limits import GIB, MIB, LimitError, current_limits, parse_size
+from latent_explorer.core.errors import LimitError
+from latent_explorer.core.limits import GIB, MIB, current_limits, parse_size
 
 
 def test_dense_labels_stay_as_they_are():
@@ -65,3 +66,17 @@ def test_image_folder_limit_and_shape_are_checked(tmp_path):
     with pytest.raises(DatasetError, match="from 1 to 4096"):
         load_dataset(tmp_path, shape=(0, 8))
     assert len(load_dataset(tmp_path, limit=2)) == 2 and len(load_dataset(tmp_path, limit=99)) == 3
+
+
+def test_idx_folder_joins_the_label_maps_of_its_parts(tmp_path):
+    """train holds labels {0, 7}, t10k holds {7, 9}: one map for both, named by the original values."""
+    def idx(path, dims, body, type_byte=0x08):
+        path.write_bytes(bytes([0, 0, type_byte, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims) + body)
+
+    idx(tmp_path / "train-images-idx3-ubyte", (2, 2, 2), bytes(8))
+    idx(tmp_path / "train-labels-idx1-ubyte", (2,), bytes([0, 7]))
+    idx(tmp_path / "t10k-images-idx3-ubyte", (2, 2, 2), bytes(8))
+    idx(tmp_path / "t10k-labels-idx1-ubyte", (2,), bytes([7, 9]))
+    dataset = load_dataset(tmp_path)
+    assert dataset.class_names == ["0", "7", "9"]
+    assert [dataset.class_names[i] for i in dataset.labels] == ["0", "7", "7", "9"]
