@@ -145,7 +145,7 @@ def _reducer(params: UMAPParams, n: int, sink: _EpochSink | None):
                  "bar_format": "{n}/{total}\n", "leave": False}
     return umap.UMAP(n_neighbors=min(params.n_neighbors, n - 1), min_dist=params.min_dist, metric=params.metric,
                      n_epochs=params.n_epochs, random_state=params.seed, n_components=2, tqdm_kwds=tqdm_kwds,
-                     low_memory=True)
+                     low_memory=True, n_jobs=1 if params.seed is not None else -1)  # a seed means one thread
 
 
 def iter_umap(data: np.ndarray, params: UMAPParams, cache: UMAPCache | None = None, input_key: str | None = None,
@@ -178,10 +178,9 @@ def iter_umap(data: np.ndarray, params: UMAPParams, cache: UMAPCache | None = No
 
     def fit() -> None:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # "n_jobs overridden by random_state", numba's notes
-                reducer = _reducer(params, n, sink)
-                layout = reducer.fit_transform(data)
+            # no warnings.catch_warnings() here: it swaps the process-wide filters, from this helper thread
+            reducer = _reducer(params, n, sink)
+            layout = reducer.fit_transform(data)
             reducer.tqdm_kwds = {"disable": True}  # later transforms report to nobody, and are never cancelled
             events.put(("done", reducer, np.asarray(layout, np.float32)))
         except BaseException as exc:  # noqa: BLE001 - every failure reaches the job's owner
