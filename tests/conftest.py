@@ -84,3 +84,66 @@ def empty_clipboard_at_exit():
     if app is not None:
         app.clipboard().clear()
         app.processEvents()
+
+
+@pytest.fixture
+def feature_context(qtbot, isolated_dirs):
+    """Build a `FeatureContext` without the main window, to install one feature against it.
+
+    ``feature_context(scatter=..., view=...)`` may replace the scatter and the view state with stand-ins;
+    ``context.parent`` is a bare QMainWindow (dialogs, shortcuts, docks). Jobs and features stop at teardown.
+    """
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QLabel, QMainWindow
+
+    from latent_explorer.core.state import ExplorerState
+    from latent_explorer.qt.app import make_application
+    from latent_explorer.qt.context import FeatureContext
+    from latent_explorer.qt.docks import WindowDocks
+    from latent_explorer.qt.menus import MenuAnchors
+    from latent_explorer.qt.reporter import StatusReporter
+    from latent_explorer.qt.scatter import LatentScatter
+    from latent_explorer.qt.sources import SourceLoader
+    from latent_explorer.qt.view_controller import ViewController
+    from latent_explorer.workers.runner import JobRunner
+
+    make_application()
+    built = []
+
+    def build(scatter=None, view=None) -> FeatureContext:
+        parent = QMainWindow()
+        qtbot.addWidget(parent)
+        settings = QSettings(str(Path(isolated_dirs) / "settings.ini"), QSettings.Format.IniFormat)
+        state = ExplorerState()
+        reporter = StatusReporter(QLabel(), parent)
+        runner = JobRunner(parent, report_error=reporter.show_error)
+        scatter = scatter if scatter is not None else LatentScatter()
+        view = view if view is not None else ViewController(parent, state, runner, scatter, reporter)
+        menus = MenuAnchors(parent.menuBar(), parent)
+        sources = SourceLoader(state, runner, settings, reporter, parent, view.load_coordinates)
+        context = FeatureContext(state=state, view=view, scatter=scatter, jobs=runner, settings=settings,
+                                 errors=reporter, sources=sources, menus=menus,
+                                 docks=WindowDocks(parent, menus.menus["view"]), parent=parent)
+        built.append(context)
+        return context
+
+    yield build
+    for context in built:
+        context.close()
+        assert context.jobs.shutdown(20000), "a job thread was still running after the test"
+        context.parent.close()
+    gc.collect()
+
+
+@pytest.fixture
+def wait_job(qtbot):
+    """``wait_job(runner, name, timeout_ms)``: wait for the running job ``name`` to finish; returns its handle."""
+
+    def wait(runner, name: str, timeout: int = 20000):
+        handle = runner.handle(name)
+        assert handle is not None, f"no job {name!r} is running"
+        qtbot.waitUntil(lambda: handle.state != "running", timeout=timeout)
+        assert handle.state == "done", f"{name} ended {handle.state}: {handle.error!r}"
+        return handle
+
+    return wait

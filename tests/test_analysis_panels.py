@@ -14,7 +14,7 @@ from PySide6.QtGui import QImage
 from latent_explorer.core.datasets import Dataset
 from latent_explorer.core.encoding import Codes
 from latent_explorer.core.state import ViewSpec
-from latent_explorer.qt.panels.analysis_table import HIGHLIGHT_ROW
+from latent_explorer.qt.features.analysis.table import HIGHLIGHT_ROW
 
 ODD_AXIS = 5
 

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 import pytest
 import torch
-from PySide6.QtCore import QObject, QSettings, Signal
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtCore import QObject, Signal
 
 from latent_explorer.core.decoding import PCABasis
 from latent_explorer.core.encoding import iter_encode
 from latent_explorer.core.jobs import run_job
 from latent_explorer.core.models import demo_models, load_model
 from latent_explorer.core.projections import PCAModel, RawAxes
-from latent_explorer.core.state import ExplorerState
 from latent_explorer.qt.app import configure_pyqtgraph
-from latent_explorer.workers.runner import JobRunner
 
 
 class FakeScatter(QObject):
@@ -42,31 +38,50 @@ class FakeScatter(QObject):
         return self.rect
 
 
-class Host(QMainWindow):
-    """The parts of the main window the panel relies on: state, runner, scatter, projection, errors."""
-    closing = Signal()
+class FakeView:
+    """The view state as the decoder panel uses it: the PCA and the projection of the current view."""
 
-    def closeEvent(self, event):  # noqa: N802 - Qt name
-        self.closing.emit()
-        super().closeEvent(event)
-
-
-    def __init__(self, settings: QSettings):
-        super().__init__()
-        self.settings = settings
-        self.state = ExplorerState()
-        self.runner = JobRunner(self)
-        self.scatter = FakeScatter()
+    def __init__(self):
         self.pca = None
         self.projection = None
-        self.errors: list[Exception] = []
-        self.device = "cpu"
+        self.layouts: dict = {}
+        self.xy = None
 
     def current_projection(self):
         return self.projection
 
-    def show_error(self, exc, title="Error"):
-        self.errors.append(exc)
+    def load_coordinates(self, path):
+        return None
+
+
+class Host:
+    """The decoder feature installed alone against a context (no main window), with a fake scatter and view."""
+
+    def __init__(self, context, errors: list):
+        self.context, self.errors = context, errors
+        self.state, self.runner, self.scatter = context.state, context.jobs, context.scatter
+        self.view = context.view
+        self.window = context.parent
+
+    @property
+    def decoder_panel(self):
+        return self.context.decoder
+
+    @property
+    def pca(self):
+        return self.view.pca
+
+    @pca.setter
+    def pca(self, value):
+        self.view.pca = value
+
+    @property
+    def projection(self):
+        return self.view.projection
+
+    @projection.setter
+    def projection(self, value):
+        self.view.projection = value
 
 
 class BrokenDecoder:
@@ -93,28 +108,31 @@ def vae_and_codes(digits_vae, digits):
 
 
 @pytest.fixture
-def host(qtbot, qapp, isolated_dirs, vae_and_codes, digits):
-    configure_pyqtgraph()
-    settings = QSettings(str(Path(isolated_dirs) / "settings.ini"), QSettings.Format.IniFormat)
-    window = Host(settings)
-    from latent_explorer.qt.panels.decoder import create_panels
+def host(qtbot, qapp, feature_context, vae_and_codes, digits):
+    from latent_explorer.qt.features import decoder
 
-    panels = create_panels(window)
-    window.setCentralWidget(panels[0].widget)
+    configure_pyqtgraph()
+    context = feature_context(scatter=FakeScatter(), view=FakeView())
+    context.sources.device = "cpu"
+    errors: list[Exception] = []
+    context.errors.show_error = lambda exc, title="Error": errors.append(exc)
+    widgets = decoder.FEATURE.install(context)
+    window = context.parent
+    window.setCentralWidget(widgets["decoder"])
     window.resize(700, 900)
     window.show()
-    qtbot.addWidget(window)
-    panel = window.decoder_panel
+    host = Host(context, errors)
+    panel = host.decoder_panel
     model, codes = vae_and_codes
-    window.state.dataset = digits
-    window.state.model = model
-    window.state.codes = codes
+    host.state.dataset = digits
+    host.state.model = model
+    host.state.codes = codes
     qtbot.waitUntil(lambda: panel.prepared is not None, timeout=20000)
     qtbot.waitUntil(lambda: panel.shown_seq > 0 and panel.shown_seq == panel.worker.latest_seq, timeout=10000)
-    yield window
-    window.close()
+    yield host
+    context.close()
     assert not panel.worker.isRunning() and not panel.grid.worker.isRunning()
-    assert window.runner.shutdown(20000) and panel.jobs.shutdown(20000)
+    assert host.runner.shutdown(20000) and panel.jobs.shutdown(20000)
 
 
 def wait_decoded(qtbot, panel):
@@ -283,18 +301,14 @@ def MapLayout_like_tsne(latent):  # noqa: N802 - reads as a constructor
     return MapLayout(np.zeros((len(latent), 2)), latent, "t-SNE", kind="tsne")
 
 
-def is_prior_job(name, _result) -> bool:
-    return name == "prior-samples"
-
-
-def test_prior_samples_report_radii_and_land_in_the_plot(host, qtbot):
+def test_prior_samples_report_radii_and_land_in_the_plot(host, qtbot, wait_job):
     panel = host.decoder_panel
     host.projection = PCAModel.fit(panel.latent()).plane(0, 1)
     prior = panel.prior
     prior._use_uniform(10.0)
     prior.side_spin.setValue(3)
-    with qtbot.waitSignal(host.runner.finished, timeout=20000, check_params_cb=is_prior_job):
-        prior.sample()
+    prior.sample()
+    wait_job(host.runner, "prior-samples", 20000)
     column = prior.draw.columns[0]
     assert column.z.shape == (9, 4) and np.abs(column.z).max() <= 10.0
     data_radius = np.median(np.linalg.norm(panel.latent(), axis=1))
@@ -308,12 +322,12 @@ def test_prior_samples_report_radii_and_land_in_the_plot(host, qtbot):
 
 
 @pytest.mark.skipif("digits-conv-ae" not in demo_models(), reason="the digits AE demo is not built")
-def test_prior_samples_side_by_side_with_a_second_model(host, qtbot):
+def test_prior_samples_side_by_side_with_a_second_model(host, qtbot, wait_job):
     prior = host.decoder_panel.prior
     prior.side_spin.setValue(2)
     prior.compare_combo.setCurrentIndex(prior.compare_combo.findData("demo:digits-conv-ae"))
-    with qtbot.waitSignal(host.runner.finished, timeout=30000, check_params_cb=is_prior_job):
-        prior.sample()
+    prior.sample()
+    wait_job(host.runner, "prior-samples", 30000)
     assert len(prior.draw.columns) == 2
     second = prior.draw.columns[1]
     assert second.name == "digits-conv-ae" and second.error is None and second.report is not None
@@ -383,7 +397,7 @@ def test_codes_of_another_size_wait_for_the_encoding(host, qtbot):
 
 
 def test_panel_mounts_in_the_main_window(main_window, qtbot, digits_vae):
-    panel = main_window.decoder_panel
+    panel = main_window.context.decoder
     assert "decoder" in main_window.docks
     main_window.open_dataset("digits", then_model=str(digits_vae))
     qtbot.waitUntil(lambda: main_window.state.codes is not None, timeout=30000)
@@ -411,7 +425,7 @@ class WideLinearModel:
 
 def test_wide_codes_page_and_sort_by_variance(host, qtbot):
     from latent_explorer.core.encoding import Codes
-    from latent_explorer.qt.panels.decoder_sliders import PAGE
+    from latent_explorer.qt.features.decoder.sliders_tab import PAGE
 
     panel = host.decoder_panel
     rng = np.random.default_rng(0)
@@ -435,7 +449,7 @@ def test_wide_codes_page_and_sort_by_variance(host, qtbot):
     assert panel.image_view.image().shape == (8, 8)
 
 
-def test_prior_samples_placed_exactly_in_a_tsne_map(host, qtbot):
+def test_prior_samples_placed_exactly_in_a_tsne_map(host, qtbot, wait_job):
     from latent_explorer.core.projections import MapLayout
 
     panel = host.decoder_panel
@@ -444,27 +458,24 @@ def test_prior_samples_placed_exactly_in_a_tsne_map(host, qtbot):
     host.projection = MapLayout(coords, latent, "t-SNE", kind="tsne")
     prior = panel.prior
     prior.side_spin.setValue(2)
-    with qtbot.waitSignal(host.runner.finished, timeout=20000, check_params_cb=is_prior_job):
-        prior.sample()
+    prior.sample()
+    wait_job(host.runner, "prior-samples", 20000)
     assert prior.exact_button.isEnabled()
     near = prior.samples_xy.copy()  # placed by their nearest codes at once
-    with qtbot.waitSignal(host.runner.finished, timeout=60000,
-                          check_params_cb=lambda name, _r: name == "prior-placement"):
-        prior.exact_button.click()
+    prior.exact_button.click()
+    wait_job(host.runner, "prior-placement", 60000)
     assert prior.samples_xy.shape == (4, 2) and not np.allclose(prior.samples_xy, near)
     assert len(prior.overlay.data) == 4
 
 
-def test_prior_draw_for_a_replaced_model_is_dropped(host, qtbot):
-    from latent_explorer.qt.panels.prior_sampling import SAMPLE_JOB
-
+def test_prior_draw_for_a_replaced_model_is_dropped(host, qtbot, wait_job):
     panel = host.decoder_panel
     host.projection = PCAModel.fit(panel.latent()).plane(0, 1)
     prior = panel.prior
     prior.side_spin.setValue(2)
-    with qtbot.waitSignal(host.runner.finished, timeout=20000, check_params_cb=is_prior_job):
-        prior.sample()
+    prior.sample()
+    wait_job(host.runner, "prior-samples", 20000)
     shown = prior.draw
     stale = dataclasses.replace(shown, model=object())  # decoded by a model that has been replaced since
-    prior._on_job_finished(SAMPLE_JOB, stale)
+    prior._on_sampled(stale)
     assert prior.draw is shown

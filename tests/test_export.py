@@ -248,17 +248,17 @@ def test_export_menu_lists_every_plot_and_writes_them(loaded_window, qtbot, tmp_
     from PySide6.QtGui import QImage
 
     window = loaded_window
-    controller = window.export_controller
+    controller = window.context.export
     dock = _show_plot_dock(window, qtbot)
-    window.export_menu.aboutToShow.emit()
-    titles = [a.text() for a in window.export_menu.actions() if a.text()]
+    window.context.export.menu.aboutToShow.emit()
+    titles = [a.text() for a in window.context.export.menu.actions() if a.text()]
     assert "Scatter" in titles and "&Data" in titles
     views = dock.widget().findChildren(pg.GraphicsView)
     assert any(t == dock.windowTitle() or t.startswith(dock.windowTitle() + " — ") for t in titles)
     assert sum(t.startswith(dock.windowTitle()) for t in titles) == len(views)
     targets = iter([tmp_path / "scatter.png", tmp_path / "scatter.svg"])
     controller.ask_save_path = lambda *args: next(targets)
-    scatter_menu = _submenu(window.export_menu, "Scatter")
+    scatter_menu = _submenu(window.context.export.menu, "Scatter")
     qtbot.wait(20)
     size = controller.scatter_figure().size
     next(a for a in scatter_menu.actions() if a.text() == "PNG 2× (print)…").trigger()
@@ -272,10 +272,10 @@ def test_export_menu_lists_every_plot_and_writes_them(loaded_window, qtbot, tmp_
 
 def test_data_exports_from_the_window(loaded_window, qtbot, tmp_path):
     window = loaded_window
-    controller = window.export_controller
+    controller = window.context.export
     window.state.select([3, 10, 11])
-    window.export_menu.aboutToShow.emit()
-    data_menu = _submenu(window.export_menu, "&Data")
+    window.context.export.menu.aboutToShow.emit()
+    data_menu = _submenu(window.context.export.menu, "&Data")
     actions = {a.text(): a for a in data_menu.actions()}
     for text, name in (("View Coordinates (all points)…", "xy.csv"), ("Selected Indices…", "sel.npz"),
                        ("Codes z/μ/logvar (selection)…", "codes.csv")):
@@ -300,10 +300,10 @@ def test_window_reports_an_unwritable_export(loaded_window, qtbot, tmp_path, mon
     folder.mkdir()
     read_only(folder, monkeypatch)
     try:
-        window.export_controller.export(window.export_controller.scatter_figure(), folder / "f.png")
+        window.context.export.export(window.context.export.scatter_figure(), folder / "f.png")
         assert isinstance(window.last_error, ExportError) and "cannot write" in str(window.last_error)
         window.last_error = None
-        window.export_controller.write(window.export_controller.selection, folder / "s.csv")
+        window.context.export.write(window.context.export.selection, folder / "s.csv")
         qtbot.waitUntil(lambda: window.last_error is not None, timeout=30000)
         assert "folder you can write to" in str(window.last_error)
         assert list(folder.iterdir()) == []
@@ -327,7 +327,7 @@ def test_exported_panel_figure_has_its_plot(loaded_window, qtbot, tmp_path):
 
 
 def test_export_file_mode_is_normal(loaded_window, tmp_path):
-    path = loaded_window.export_controller.export(loaded_window.export_controller.scatter_figure(), tmp_path / "m.png")
+    path = loaded_window.context.export.export(loaded_window.context.export.scatter_figure(), tmp_path / "m.png")
     assert path is not None and path.stat().st_mode & 0o044 == 0o044 & ~_umask()
 
 

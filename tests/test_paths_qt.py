@@ -67,11 +67,11 @@ def window(main_window, qtbot, digits_vae):
     qtbot.waitExposed(main_window)
     main_window.open_dataset("digits", then_model=str(digits_vae))
     qtbot.waitUntil(lambda: main_window.state.codes is not None and main_window.pca is not None, timeout=30000)
-    qtbot.waitUntil(lambda: main_window.decoder_panel.meter_ready() is not None, timeout=20000)
+    qtbot.waitUntil(lambda: main_window.context.decoder.meter_ready() is not None, timeout=20000)
     main_window.scatter.set_view(-1.5, 1.5, -1.5, 1.5)
     yield main_window
     main_window.close()
-    assert not main_window.paths_panel.strips.worker.isRunning()
+    assert not main_window.context.interpolation.strips.worker.isRunning()
 
 
 def wait_strip(qtbot, entry) -> None:
@@ -79,7 +79,7 @@ def wait_strip(qtbot, entry) -> None:
 
 
 def test_freehand_drag_draws_a_path_in_data_coordinates(window, qtbot):
-    panel, scatter = window.paths_panel, window.scatter
+    panel, scatter = window.context.interpolation, window.scatter
     panel.snap_box.setChecked(False)
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
@@ -106,7 +106,7 @@ def test_freehand_drag_draws_a_path_in_data_coordinates(window, qtbot):
     assert entry.strip.names == [ROW_PATH, ROW_LINEAR, ROW_SPHERICAL, ROW_FADE]
     assert all(len(r) == 64 for r in entry.strip.rows) and entry.strip.rows[0].frames.shape[1:] == (8, 8)
     qtbot.waitUntil(lambda: panel.scored(entry), timeout=10000)  # scored in a worker, after the frames
-    meter = window.decoder_panel.meter_ready()
+    meter = window.context.decoder.meter_ready()
     np.testing.assert_allclose(entry.strip.rows[0].scores[[0, 30, 63]],
                                [meter.score(entry.lifted.z[i]) for i in (0, 30, 63)], rtol=1e-4)
     assert entry.strip.row(ROW_FADE).scores is None
@@ -114,7 +114,7 @@ def test_freehand_drag_draws_a_path_in_data_coordinates(window, qtbot):
 
 
 def test_click_vertices_backspace_enter_and_escape(window, qtbot):
-    panel, scatter = window.paths_panel, window.scatter
+    panel, scatter = window.context.interpolation, window.scatter
     panel.snap_box.setChecked(False)
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
@@ -153,7 +153,7 @@ def test_click_vertices_backspace_enter_and_escape(window, qtbot):
 
 
 def test_endpoints_snap_to_the_nearest_data_point(window, qtbot):
-    panel, scatter = window.paths_panel, window.scatter
+    panel, scatter = window.context.interpolation, window.scatter
     xy = window.view_controller.xy
     inside = np.flatnonzero((np.abs(xy) < 1.2).all(axis=1))
     a, b = int(inside[0]), int(inside[-1])
@@ -175,7 +175,7 @@ def test_endpoints_snap_to_the_nearest_data_point(window, qtbot):
 
 
 def test_dragging_a_vertex_updates_the_path_and_the_strip(window, qtbot):
-    panel, scatter = window.paths_panel, window.scatter
+    panel, scatter = window.context.interpolation, window.scatter
     entry = panel.add_path(LatentPath("p", [[-1.0, -0.5], [0.0, 0.0], [1.0, -0.5]], view=view_of(window)))
     wait_strip(qtbot, entry)
     before_z = entry.lifted.z.copy()
@@ -205,7 +205,7 @@ def test_dragging_a_vertex_updates_the_path_and_the_strip(window, qtbot):
 
 
 def test_hovering_a_frame_and_playing_mark_the_path(window, qtbot):
-    panel, scatter = window.paths_panel, window.scatter
+    panel, scatter = window.context.interpolation, window.scatter
     entry = panel.add_path(LatentPath("p", [[-1.0, -0.5], [1.0, 0.5]], view=view_of(window)))
     wait_strip(qtbot, entry)
     strip = panel.strip_view
@@ -234,7 +234,7 @@ def test_hovering_a_frame_and_playing_mark_the_path(window, qtbot):
 
 
 def marker_xy(scatter) -> tuple[float, float]:
-    return scatter.window().paths_panel.overlay.highlight
+    return scatter.window().context.interpolation.overlay.highlight
 
 
 def view_of(window) -> dict:
@@ -243,7 +243,7 @@ def view_of(window) -> dict:
 
 
 def test_exports_png_gif_and_arrays(window, qtbot, tmp_path):
-    panel = window.paths_panel
+    panel = window.context.interpolation
     entry = panel.add_path(LatentPath("p", [[-1.0, -0.5], [0.3, 0.6], [1.0, 0.5]], view=view_of(window),
                                       steps=20, start_index=3, end_index=11))
     files = panel.files
@@ -271,7 +271,7 @@ def test_exports_png_gif_and_arrays(window, qtbot, tmp_path):
 
 
 def test_json_round_trip_through_the_panel(window, qtbot, tmp_path):
-    panel = window.paths_panel
+    panel = window.context.interpolation
     entry = panel.add_path(LatentPath("filament", [[-1.0, -0.5], [0.0, 0.7], [1.0, 0.5]], view=view_of(window),
                                       steps=32, hold="mean", start_index=7))
     z = entry.lifted.z.copy()
@@ -300,9 +300,9 @@ def test_json_round_trip_through_the_panel(window, qtbot, tmp_path):
 
 
 def test_paths_are_kept_in_sessions(window, qtbot):
-    parts = getattr(window, "session_parts", {})
+    parts = window.context.session_parts
     part = parts["paths"]
-    panel = window.paths_panel
+    panel = window.context.interpolation
     panel.add_path(LatentPath("a", [[-1.0, 0.0], [1.0, 0.0]], view=view_of(window)))
     panel.add_path(LatentPath("b", [[0.0, -1.0], [0.0, 1.0]], view={"kind": "raw", "i": 0, "j": 3}, hold="zero"))
     data, arrays = part.save()
@@ -314,7 +314,7 @@ def test_paths_are_kept_in_sessions(window, qtbot):
 
 
 def test_a_path_is_drawn_in_other_views_by_its_codes(window, qtbot):
-    panel, state = window.paths_panel, window.state
+    panel, state = window.context.interpolation, window.state
     entry = panel.add_path(LatentPath("p", [[-1.0, -0.5], [0.0, 0.7], [1.0, 0.5]], view=view_of(window)))
     z = entry.lifted.z
     state.view = ViewSpec("raw", 0, 2)
@@ -338,8 +338,8 @@ def test_a_path_is_drawn_in_other_views_by_its_codes(window, qtbot):
     np.testing.assert_allclose(shape.vertices, entry.path.vertex_array())
 
 
-def test_paths_on_a_tsne_map_lift_approximately_and_place_exactly_on_request(window, qtbot):
-    panel, state, controller = window.paths_panel, window.state, window.view_controller
+def test_paths_on_a_tsne_map_lift_approximately_and_place_exactly_on_request(window, qtbot, wait_job):
+    panel, state, controller = window.context.interpolation, window.state, window.view_controller
     drawn = panel.add_path(LatentPath("pca", [[-1.0, -0.5], [1.0, 0.5]], view=view_of(window), steps=12))
     latent = state.latent()
     coords = window.pca.transform(latent, 2) * 4.0 + np.sin(window.pca.transform(latent, 2)[:, ::-1])
@@ -353,9 +353,8 @@ def test_paths_on_a_tsne_map_lift_approximately_and_place_exactly_on_request(win
     shapes = {s.name: s for s in panel.overlay.shapes}
     assert shapes["pca"].approximate and shapes["map"].vertices is not None
     near = shapes["pca"].line.copy()
-    with qtbot.waitSignal(window.runner.finished, timeout=60000,
-                          check_params_cb=lambda name, _result: name == "path-placement"):
-        panel.exact_box.setChecked(True)
+    panel.exact_box.setChecked(True)
+    wait_job(window.runner, "path-placement", 60000)
     shapes = {s.name: s for s in panel.overlay.shapes}
     assert not shapes["pca"].approximate and shapes["pca"].line.shape == (12, 2)
     assert not np.allclose(shapes["pca"].line, near)

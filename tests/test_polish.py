@@ -20,7 +20,7 @@ def window(main_window, qtbot, digits_vae):
 
 
 def test_undo_and_redo_selection_view_and_colouring(window, qtbot):
-    state, stack = window.state, window.undo_history.stack
+    state, stack = window.state, window.context.undo.stack
     assert stack.count() == 0  # loading is not undoable
     state.select([1, 2, 3])
     qtbot.wait(1)
@@ -33,18 +33,18 @@ def test_undo_and_redo_selection_view_and_colouring(window, qtbot):
     qtbot.wait(1)
     assert [stack.text(i) for i in range(stack.count())] == [
         "Selection (3 points)", "View raw z0/z2", "Hidden Classes", "Colour by recon_error, Hidden Classes"]
-    window.undo_action.trigger()
+    window.context.undo.undo_action.trigger()
     assert state.color_by == "label" and state.hidden_classes == frozenset({4})
     assert window.scatter.hidden_classes == {4}
-    window.undo_action.trigger()
-    window.undo_action.trigger()
+    window.context.undo.undo_action.trigger()
+    window.context.undo.undo_action.trigger()
     assert state.view == ViewSpec("pca", 0, 1)
     np.testing.assert_array_equal(window.scatter.selection, [1, 2, 3])
-    window.undo_action.trigger()
+    window.context.undo.undo_action.trigger()
     assert state.selection.tolist() == []
     assert stack.count() == 4  # undoing pushed nothing
-    window.redo_action.trigger()
-    window.redo_action.trigger()
+    window.context.undo.redo_action.trigger()
+    window.context.undo.redo_action.trigger()
     assert state.selection.tolist() == [1, 2, 3] and state.view == ViewSpec("raw", 0, 2)
     state.select([9])  # a new change after undo drops the redo branch
     qtbot.wait(1)
@@ -52,16 +52,16 @@ def test_undo_and_redo_selection_view_and_colouring(window, qtbot):
 
 
 def test_undo_shortcuts_and_history_cleared_by_a_new_encoding(window, qtbot):
-    assert "Ctrl+Z" in [k.toString() for k in window.undo_action.shortcuts()]
-    assert "Ctrl+Shift+Z" in [k.toString() for k in window.redo_action.shortcuts()]
+    assert "Ctrl+Z" in [k.toString() for k in window.context.undo.undo_action.shortcuts()]
+    assert "Ctrl+Shift+Z" in [k.toString() for k in window.context.undo.redo_action.shortcuts()]
     window.state.select([5])
     qtbot.wait(1)
-    assert window.undo_history.stack.count() == 1
+    assert window.context.undo.stack.count() == 1
     window.state.codes = window.state.codes  # same object: no event
     codes = window.state.codes
     window.state.codes = None
     window.state.codes = codes
-    assert window.undo_history.stack.count() == 0
+    assert window.context.undo.stack.count() == 0
 
 
 def test_dark_theme_recolours_plots_and_is_remembered(window):
@@ -69,7 +69,7 @@ def test_dark_theme_recolours_plots_and_is_remembered(window):
     from PySide6.QtGui import QPalette
     from PySide6.QtWidgets import QApplication
 
-    switcher = window.theme_switcher
+    switcher = window.context.theme
     style = QApplication.style().name()
     try:
         switcher.apply("dark")
@@ -87,14 +87,14 @@ def test_dark_theme_recolours_plots_and_is_remembered(window):
 
 
 def test_shortcuts_dialog_lists_every_shortcut_without_clashes(window, qtbot):
-    from latent_explorer.qt.panels.zz_shortcuts import collect_shortcuts, duplicate_shortcuts
+    from latent_explorer.qt.features.shortcuts.dialog import collect_shortcuts, duplicate_shortcuts
 
     rows = dict(collect_shortcuts(window))
     for action in ("Save Session", "Open Session", "Undo", "Redo", "Export Scatter Figure", "Copy Scatter Figure"):
         assert action in rows, action
     assert duplicate_shortcuts(window) == {}
-    window.shortcuts_action.trigger()
-    dialog = window.shortcuts_dialog
+    window.context.shortcuts.action.trigger()
+    dialog = window.context.shortcuts.dialog
     assert dialog.isVisible() and dialog.table.rowCount() == len(rows)
     listed = {dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())}
     assert listed == set(rows)

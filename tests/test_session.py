@@ -250,7 +250,7 @@ def test_session_round_trip_restores_everything(main_window, qtbot, isolated_dir
     window.show()
     notes = NotesPart()
     notes.text, notes.points = "a path", np.array([[0.5, 1.5], [2.0, -1.0]])
-    window.session_parts["notes"] = notes
+    window.context.session_parts["notes"] = notes
     _open(window, qtbot, "digits", str(digits_vae))
     controller = window.view_controller
     key = controller.run_tsne(TSNEParams(input="pca", pca_components=4, perplexity=20, n_iter=40,
@@ -267,15 +267,15 @@ def test_session_round_trip_restores_everything(main_window, qtbot, isolated_dir
     x0, x1, y0, y1 = window.scatter.visible_rect()
     zoom = (x0 + 0.25 * (x1 - x0), x1 - 0.25 * (x1 - x0), y0 + 0.1 * (y1 - y0), y1 - 0.3 * (y1 - y0))
     window.scatter.set_view(*zoom)
-    path = window.session_manager.save_session(tmp_path / "work")
+    path = window.context.session.save_session(tmp_path / "work")
     assert path.name == "work.lxs" and path.exists()
     window.close()
 
     other = _second_window(qtbot, isolated_dirs, "second")
-    other.session_parts["notes"] = restored_notes = NotesPart()
-    assert other.open_session(path)
+    other.context.session_parts["notes"] = restored_notes = NotesPart()
+    assert other.context.session.open_session(path)
     qtbot.waitUntil(lambda: other.state.codes is not None, timeout=60000)
-    assert other.state.view.kind == "tsne", other.session_manager.restore_problems
+    assert other.state.view.kind == "tsne", other.context.session.restore_problems
     qtbot.waitUntil(lambda: np.allclose(other.scatter.visible_rect(), zoom, rtol=1e-6, atol=1e-9), timeout=10000)
     s2 = other.state
     assert s2.dataset.fingerprint() == state.dataset.fingerprint()
@@ -291,8 +291,8 @@ def test_session_round_trip_restores_everything(main_window, qtbot, isolated_dir
     assert other.scatter.hidden_classes == {3, 7}
     assert restored_notes.text == "a path"
     np.testing.assert_array_equal(restored_notes.points, notes.points)
-    assert other.session_manager.restore_problems == []
-    assert str(path.resolve()) in other.session_manager.recent_sessions()
+    assert other.context.session.restore_problems == []
+    assert str(path.resolve()) in other.context.session.recent_sessions()
 
 
 def test_moved_dataset_asks_for_it_and_changed_dataset_is_reported(main_window, qtbot, isolated_dirs, tmp_path,
@@ -301,48 +301,48 @@ def test_moved_dataset_asks_for_it_and_changed_dataset_is_reported(main_window, 
     _open(window, qtbot, str(npz_dataset), str(digits_vae))
     window.state.view = ViewSpec("raw", 0, 2)
     window.state.select([1, 2, 299])
-    path = window.session_manager.save_session(tmp_path / "s.lxs")
+    path = window.context.session.save_session(tmp_path / "s.lxs")
     moved = tmp_path / "moved.npz"
     shutil.move(npz_dataset, moved)
 
     other = _second_window(qtbot, isolated_dirs, "moved")
     asked = []
-    other.session_manager.ask_locate = lambda what, ref: asked.append((what, ref.spec)) or str(moved)
-    other.open_session(path)
+    other.context.session.ask_locate = lambda what, ref: asked.append((what, ref.spec)) or str(moved)
+    other.context.session.open_session(path)
     qtbot.waitUntil(lambda: other.state.codes is not None, timeout=60000)
     assert asked == [("dataset", str(npz_dataset))]
     assert other.state.view == ViewSpec("raw", 0, 2) and other.state.selection.tolist() == [1, 2, 299]
-    assert other.session_manager.restore_problems == []
-    assert other.session_manager.sources.dataset_ref().spec == str(moved)
+    assert other.context.session.restore_problems == []
+    assert other.context.session.sources.dataset_ref().spec == str(moved)
 
     # the same path, other content: opened, and the difference is reported
     np.savez(moved, x=digits.images[:200, 0], y=digits.labels[:200])
     third = _second_window(qtbot, isolated_dirs, "changed")
-    third.session_manager.ask_locate = lambda what, ref: str(moved)
-    third.open_session(path)
+    third.context.session.ask_locate = lambda what, ref: str(moved)
+    third.context.session.open_session(path)
     qtbot.waitUntil(lambda: third.state.codes is not None, timeout=60000)
-    problems = third.session_manager.restore_problems
+    problems = third.context.session.restore_problems
     assert any("changed" in p for p in problems)
     assert any("299" not in p and "beyond" in p for p in problems)  # the selection out of range is dropped
     assert third.state.selection.tolist() == [1, 2]
-    assert "differences" in third.session_manager.message_box.text()
+    assert "differences" in third.context.session.message_box.text()
 
     # a dataset the user cannot find: the model still opens, and the user is told
     fourth = _second_window(qtbot, isolated_dirs, "missing")
-    fourth.session_manager.ask_locate = lambda what, ref: None
+    fourth.context.session.ask_locate = lambda what, ref: None
     moved.unlink()
-    fourth.open_session(path)
+    fourth.context.session.open_session(path)
     qtbot.waitUntil(lambda: fourth.state.model is not None, timeout=60000)
     qtbot.waitUntil(lambda: not fourth.runner.is_running(), timeout=60000)
     assert fourth.state.dataset is None
-    assert any("no longer there" in p for p in fourth.session_manager.restore_problems)
+    assert any("no longer there" in p for p in fourth.context.session.restore_problems)
 
 
 def test_corrupt_session_offers_the_autosave(main_window, qtbot, tmp_path, digits_vae):
     window = main_window
     _open(window, qtbot, "digits", str(digits_vae))
     window.state.view = ViewSpec("raw", 1, 3)
-    manager = window.session_manager
+    manager = window.context.session
     assert manager.autosave() is not None  # something was loaded and changed
     assert manager.autosave() is None  # nothing changed since
     broken = tmp_path / "broken.lxs"
@@ -361,27 +361,27 @@ def test_recovery_is_offered_after_a_crash_only(main_window, qtbot, isolated_dir
     window = main_window
     _open(window, qtbot, "digits", str(digits_vae))
     window.state.select([4, 8])
-    saved = window.session_manager.autosave()
+    saved = window.context.session.autosave()
     assert saved is not None
     # the process "crashes": no close event, so no clean-exit mark; the next start offers the autosave
     after_crash = _second_window(qtbot, isolated_dirs, "after-crash")
-    assert after_crash.session_manager.offer_recovery() == saved
-    box = after_crash.session_manager.message_box
+    assert after_crash.context.session.offer_recovery() == saved
+    box = after_crash.context.session.message_box
     next(b for b in box.buttons() if b.text() == "Restore").click()
     qtbot.waitUntil(lambda: after_crash.state.selection.tolist() == [4, 8], timeout=60000)
     after_crash.close()
     later = _second_window(qtbot, isolated_dirs, "later")
-    assert later.session_manager.offer_recovery() is None
+    assert later.context.session.offer_recovery() is None
 
 
 def test_session_menu_and_recent_sessions(main_window, qtbot, tmp_path, digits_vae):
     window = main_window
-    texts = [a.text() for a in window.file_menu.actions()]
+    texts = [a.text() for a in window.menus.menus["file"].actions()]
     assert {"Open &Session…", "&Save Session", "Save Session &As…", "Recent Sessions"} <= set(texts)
     _open(window, qtbot, "digits", str(digits_vae))
     for name in ("a", "b"):
-        window.session_manager.save_session(tmp_path / f"{name}.lxs")
-    recent = window.session_manager.recent_menu
+        window.context.session.save_session(tmp_path / f"{name}.lxs")
+    recent = window.context.session.recent_menu
     recent.aboutToShow.emit()
     assert [a.text() for a in recent.actions()] == ["b.lxs", "a.lxs"]
 
@@ -390,10 +390,10 @@ def test_tracker_records_the_spec_and_options(main_window, qtbot, npz_dataset, d
     window = main_window
     window.open_dataset(str(npz_dataset), then_model=str(digits_vae), x_key="x", y_key="y")
     qtbot.waitUntil(lambda: window.state.codes is not None, timeout=60000)
-    ref = window.session_manager.sources.dataset_ref()
+    ref = window.context.session.sources.dataset_ref()
     assert ref.spec == str(npz_dataset) and ref.options == {"x_key": "x", "y_key": "y"}
     assert ref.fingerprint == window.state.dataset.fingerprint()
-    assert window.session_manager.sources.model_ref().spec == str(digits_vae)
+    assert window.context.session.sources.model_ref().spec == str(digits_vae)
 
 
 class BrokenPart:
@@ -412,16 +412,16 @@ class BrokenPart:
 def test_a_failing_part_costs_only_itself(main_window, qtbot, isolated_dirs, tmp_path, digits_vae):
     window = main_window
     _open(window, qtbot, "digits", str(digits_vae))
-    window.session_parts["broken-save"] = BrokenPart("save")
-    window.session_parts["broken-restore"] = BrokenPart("restore")
+    window.context.session_parts["broken-save"] = BrokenPart("save")
+    window.context.session_parts["broken-restore"] = BrokenPart("restore")
     window.state.select([7])
-    path = window.session_manager.save_session(tmp_path / "s.lxs")
-    assert window.session_manager.save_problems == ["broken-save: cannot save this"]
-    assert "broken-save" in window.session_manager.message_box.text()
+    path = window.context.session.save_session(tmp_path / "s.lxs")
+    assert window.context.session.save_problems == ["broken-save: cannot save this"]
+    assert "broken-save" in window.context.session.message_box.text()
     assert set(read_session(path).parts) >= {"view", "selection", "broken-restore"}
 
     other = _second_window(qtbot, isolated_dirs, "broken")
-    other.session_parts["broken-restore"] = BrokenPart("restore")
-    other.open_session(path)
+    other.context.session_parts["broken-restore"] = BrokenPart("restore")
+    other.context.session.open_session(path)
     qtbot.waitUntil(lambda: other.state.selection.tolist() == [7], timeout=60000)
-    assert other.session_manager.restore_problems == ["broken-restore: RuntimeError: cannot restore this"]
+    assert other.context.session.restore_problems == ["broken-restore: RuntimeError: cannot restore this"]

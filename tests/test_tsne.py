@@ -111,13 +111,14 @@ def test_cancel_in_worker_keeps_partial_layout(qtbot, blobs):
     runner = JobRunner()
     params = TSNEParams(early_exaggeration_iter=250, n_iter=5000, perplexity=20)
     partials: list[np.ndarray] = []
-    runner.progress.connect(lambda name, p: partials.append(p.partial) if p.partial is not None else None)
-    runner.start("tsne", lambda: iter_tsne(blobs, params, chunk=10, n_jobs=1))
+    cancelled: list[np.ndarray] = []
+    handle = runner.start("tsne", lambda: iter_tsne(blobs, params, chunk=10, n_jobs=1), on_partial=partials.append,
+                          on_cancel=cancelled.append)
     qtbot.waitUntil(lambda: len(partials) >= 3, timeout=20000)
-    with qtbot.waitSignal(runner.cancelled, timeout=5000) as blocker:
-        runner.cancel("tsne")
-    name, kept = blocker.args
-    assert name == "tsne" and kept.shape == (300, 2)
+    runner.cancel("tsne")
+    assert handle.state == "cancelled" and len(cancelled) == 1
+    kept = cancelled[0]
+    assert kept.shape == (300, 2)
     assert any(p is kept for p in partials)
     assert runner.shutdown(10000)
     qtbot.wait(20)  # deliver the worker's last queued signals while the runner is alive

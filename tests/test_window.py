@@ -176,7 +176,8 @@ def test_rerun_is_served_from_cache_without_a_job(loaded, qtbot):
     window.state.view = ViewSpec("pca", 0, 1)
     del controller.layouts[key]
     started = []
-    window.runner.busy_changed.connect(lambda busy: started.append(busy) if busy else None)
+    window.runner.jobs_changed.connect(lambda: started.append(window.runner.running()) if window.runner.is_running()
+                                       else None)
     assert controller.run_tsne(QUICK_TSNE) == key
     assert not window.runner.is_running() and not started
     assert window.state.view == ViewSpec("tsne", key=key)
@@ -192,7 +193,8 @@ def test_cancel_keeps_the_partial_layout(loaded, qtbot):
     key = controller.run_tsne(LONG_TSNE)
     qtbot.waitUntil(lambda: key in controller.layouts and controller.layouts[key].note.startswith("running")
                     and not controller.layouts[key].note.startswith("running 0/"), timeout=20000)
-    window.cancel_button.click()
+    row = next(r for r in window.job_list.rows.values() if r.handle.name == "tsne")
+    row.cancel_button.click()
     layout = controller.layouts[key]
     assert layout.note.startswith("stopped at") and not layout.finished
     assert window.state.view == ViewSpec("tsne", key=key)
@@ -331,7 +333,7 @@ def test_closing_during_tsne_is_clean(loaded, qtbot):
     qtbot.waitUntil(lambda: bool(controller.layouts), timeout=20000)
     window.close()
     assert not window.runner.is_running()
-    assert window.runner.pool.waitForDone(10000)
+    assert window.runner.shutdown(10000)
 
 
 def test_dock_layout_is_remembered(main_window, qtbot, isolated_dirs):
@@ -353,8 +355,7 @@ def test_codes_for_a_replaced_dataset_are_dropped(loaded):
     window = loaded
     current = window.state.codes
     old_dataset, stale = blobs(n=90)
-    window._encoding_for = (window.state.model, old_dataset)
-    window._on_job_finished("encode", stale)
+    window.sources._on_encoded(window.state.model, old_dataset, stale)
     assert window.state.codes is current
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -21,12 +21,11 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from latent_explorer.core.errors import DatasetError, LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.core.projections import MapLayout, PCAModel, Projection, RawAxes, load_coordinates
-from latent_explorer.core.state import ViewSpec
+from latent_explorer.core.state import ExplorerState, ViewSpec
 from latent_explorer.core.tsne import TSNECache, TSNEError, TSNEParams, array_fingerprint, iter_tsne
 from latent_explorer.qt.hover_card import hover_pixmap
-
-if TYPE_CHECKING:
-    from latent_explorer.qt.main_window import MainWindow
+from latent_explorer.qt.scatter import LatentScatter
+from latent_explorer.workers.runner import JobRunner
 
 TSNE_JOB = "tsne"
 PCA_JOB = "pca"
@@ -57,7 +56,7 @@ class Layout:
 
 
 class ViewController(QObject):
-    """Keeps the scatter in step with ``window.state`` and turns the scatter's signals into state changes."""
+    """Keeps the scatter in step with the explorer state and turns the scatter's signals into state changes."""
 
     layouts_changed = Signal()  # a layout was added, finished, stopped or dropped
     pca_changed = Signal()  # a PCA model was fitted (or dropped with the codes)
@@ -66,11 +65,12 @@ class ViewController(QObject):
     missing_changed = Signal(int)  # rows of the current view that are NaN/inf (drawn as missing)
     message = Signal(str)
 
-    def __init__(self, window: MainWindow, scatter):
-        super().__init__(window)
-        self.window = window
-        self.state = window.state
-        self.runner = window.runner
+    def __init__(self, parent: QObject, state: ExplorerState, runner: JobRunner, scatter: LatentScatter,
+                 errors: Any):
+        super().__init__(parent)
+        self.state = state
+        self.runner = runner
+        self.errors = errors  # an ErrorReporter (show_error)
         self.scatter = scatter
         self.tsne_cache = TSNECache()
         self.layouts: dict[str, Layout] = {}
@@ -84,10 +84,6 @@ class ViewController(QObject):
         self._follow_tsne = False
         self._connect_state()
         self._connect_scatter()
-        self.runner.progress.connect(self._on_job_progress)
-        self.runner.finished.connect(self._on_job_finished)
-        self.runner.failed.connect(self._on_job_ended)
-        self.runner.cancelled.connect(self._on_job_cancelled)
 
     def _connect_state(self) -> None:
         events = self.state.events
@@ -431,7 +427,7 @@ class ViewController(QObject):
             yield Progress("fitting PCA", 0, None, f"{n:,} × {d}")
             return codes, kind, PCAModel.fit(latent)
 
-        self.runner.start(PCA_JOB, job)
+        self.runner.start(PCA_JOB, job, title="PCA", on_done=self._on_pca_fitted)
 
     # ------------------------------------------------------------------ t-SNE
     def tsne_input(self, params: TSNEParams) -> tuple[Callable[[], np.ndarray], str, str, str]:
@@ -470,7 +466,7 @@ class ViewController(QObject):
         try:
             loader, input_key, source, key = self.tsne_input(params)
         except LatentExplorerError as exc:
-            self.window.show_error(exc, "t-SNE")
+            self.errors.show_error(exc, "t-SNE")
             return None
         cached = self.tsne_cache.layout(input_key, params)
         if cached is not None:
@@ -486,7 +482,8 @@ class ViewController(QObject):
             data = loader()
             return (yield from iter_tsne(data, params, cache, input_key))
 
-        self.runner.start(TSNE_JOB, job)
+        self.runner.start(TSNE_JOB, job, title="t-SNE", on_progress=self._on_tsne_progress, on_done=self._on_tsne_done,
+                          on_cancel=self._on_tsne_cancelled, on_error=self._on_tsne_failed)
         self.tsne_running.emit(True)
         return key
 
@@ -495,6 +492,14 @@ class ViewController(QObject):
 
     def is_tsne_running(self) -> bool:
         return self.runner.is_running(TSNE_JOB)
+
+    def running_tsne_key(self) -> str | None:
+        """The key of the t-SNE layout being computed (a session saves it once it has finished or stopped)."""
+        return self._tsne_key
+
+    def put_layout(self, layout: Layout) -> None:
+        """Add or replace a layout exactly as given (key, origin, note): a session restoring its maps."""
+        self._put_layout(layout)
 
     def _put_layout(self, layout: Layout) -> None:
         self.layouts[layout.key] = layout
@@ -520,28 +525,28 @@ class ViewController(QObject):
         if added or finished:
             self.layouts_changed.emit()
 
-    @Slot(str, object)
-    def _on_job_progress(self, name: str, progress: Progress) -> None:
-        if name == TSNE_JOB and self._tsne_key and isinstance(progress, Progress) and progress.partial is not None:
+    def _on_tsne_progress(self, progress: Progress) -> None:
+        if self._tsne_key and isinstance(progress, Progress) and progress.partial is not None:
             self._stream(self._tsne_key, progress.partial, f"running {progress.done}/{progress.total}", False)
 
-    @Slot(str, object)
-    def _on_job_finished(self, name: str, result: Any) -> None:
-        if name == PCA_JOB:
-            codes, kind, model = result
-            if codes is self.state.codes:
-                self._pca[kind] = model
-                self.pca_changed.emit()
-                if self.state.view.kind == "pca":
-                    self.refresh_points()
-        elif name == TSNE_JOB and self._tsne_key:
+    def _on_pca_fitted(self, result: Any) -> None:
+        codes, kind, model = result
+        if codes is self.state.codes:
+            self._pca[kind] = model
+            self.pca_changed.emit()
+            self.message.emit("PCA fitted")
+            if self.state.view.kind == "pca":
+                self.refresh_points()
+
+    def _on_tsne_done(self, result: np.ndarray) -> None:
+        if self._tsne_key:
             key, self._tsne_key, self._tsne_source = self._tsne_key, None, ""
             self._stream(key, result, "", True)
             self.tsne_running.emit(False)
+            self.message.emit(f"t-SNE finished: {len(result):,} points")
 
-    @Slot(str, object)
-    def _on_job_cancelled(self, name: str, partial_layout: Any) -> None:
-        if name != TSNE_JOB or not self._tsne_key:
+    def _on_tsne_cancelled(self, partial_layout: Any) -> None:
+        if not self._tsne_key:
             return
         key, self._tsne_key = self._tsne_key, None
         layout = self.layouts.get(key)
@@ -553,11 +558,11 @@ class ViewController(QObject):
         self._follow_tsne = False
         self.tsne_running.emit(False)
 
-    @Slot(str, object)
-    def _on_job_ended(self, name: str, exc: Exception) -> None:
-        if name == TSNE_JOB and self._tsne_key:
+    def _on_tsne_failed(self, exc: BaseException) -> bool:
+        if self._tsne_key:
             self._tsne_key, self._tsne_source, self._follow_tsne = None, "", False
             self.tsne_running.emit(False)
+        return False  # the error reporter tells the user
 
     # ------------------------------------------------------------------ user coordinates
     def load_coordinates(self, path: str | Path) -> str | None:
@@ -569,7 +574,7 @@ class ViewController(QObject):
                 raise DatasetError("load a dataset before coordinates for it", path=path)
             coords = load_coordinates(path, n)
         except LatentExplorerError as exc:
-            self.window.show_error(exc, "Coordinates")
+            self.errors.show_error(exc, "Coordinates")
             return None
         return self.add_layout(Path(path).stem, coords)
 

@@ -69,7 +69,7 @@ def make_host():
     from PySide6.QtWidgets import QMainWindow
 
     from latent_explorer.core.state import ExplorerState
-    from latent_explorer.qt.panels.decoder import create_panels
+    from latent_explorer.qt.features.decoder.panel import create_panels
     from latent_explorer.workers.runner import JobRunner
 
     class Host(QMainWindow):
@@ -192,7 +192,7 @@ def meter_figures(bench: Bench, quick: bool) -> None:
 def grid_figure(bench: Bench, model, codes: np.ndarray, quick: bool) -> None:
     from latent_explorer.core.decoding import decode_grid, torch_threads
     from latent_explorer.core.projections import PCAModel
-    from latent_explorer.qt.panels.decoder_grid import BATCH_THREADS
+    from latent_explorer.qt.features.decoder.grid_tab import BATCH_THREADS
 
     plane = PCAModel.fit(codes).plane(0, 1)
     xy = plane.transform(codes)
