@@ -2,7 +2,7 @@
 
 Jobs of a `JobRunner` come and go; the list follows ``jobs_changed`` and each row follows its handle. A job
 that was cancelled but did not stop (a model stuck in its own code) stays listed as abandoned, without a
-Cancel button, until its thread ends.
+Cancel button, until its thread ends; one cancelled a moment ago says "stopping…" until it has.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from latent_explorer.workers.runner import ABANDONED, JobHandle, JobRunner
+from latent_explorer.workers.runner import ABANDONED, RUNNING, JobHandle, JobRunner
 
 
 class JobRow(QWidget):
@@ -38,9 +38,8 @@ class JobRow(QWidget):
     def refresh(self) -> None:
         handle = self.handle
         self.label.setText(handle.describe())
-        abandoned = handle.state == ABANDONED
-        self.cancel_button.setVisible(not abandoned)
-        self.bar.setVisible(not abandoned)
+        self.cancel_button.setVisible(handle.state == RUNNING)
+        self.bar.setVisible(handle.state != ABANDONED)
         fraction = handle.progress.fraction if handle.progress is not None else None
         if fraction is None:
             self.bar.setRange(0, 0)  # busy indicator

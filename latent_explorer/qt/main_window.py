@@ -27,7 +27,8 @@ from latent_explorer.qt.sources import SourceLoader
 from latent_explorer.qt.view_controller import ViewController
 from latent_explorer.workers.runner import JobRunner
 
-CLOSE_WAIT_MS = 3000  # closing waits this long for jobs to stop; a hung model's daemon thread is left behind
+CLOSE_WAIT_MS = 1000  # closing waits this long for jobs to stop at their next step; a hung model's daemon
+# thread is left behind (it cannot keep the process alive), so the window closes within a few seconds regardless
 
 
 class MainWindow(QMainWindow):

@@ -79,6 +79,7 @@ class JobHandle(QObject):
         self.started = time.monotonic()
         self.cancel_requested = threading.Event()
         self.thread: threading.Thread | None = None
+        self.thread_ended = False  # the job's thread said it is done (set in the GUI thread)
         self.cancelled_at: float | None = None
         self.on_done: Callable[[Any], Any] | None = None
         self.on_partial: Callable[[Any], Any] | None = None
@@ -90,7 +91,7 @@ class JobHandle(QObject):
         return self.state == RUNNING
 
     def thread_alive(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
+        return self.thread is not None and not self.thread_ended and self.thread.is_alive()
 
     def cancel(self) -> None:
         """Stop the job (at its next step); ``on_cancel`` gets its last partial result."""
@@ -100,6 +101,8 @@ class JobHandle(QObject):
         """One line for the job list: the stage and how far it got."""
         if self.state == ABANDONED:
             return f"{self.title}: abandoned — the model did not return; its thread is left to finish"
+        if self.state == CANCELLED:
+            return f"{self.title}: stopping…"
         progress = self.progress
         if progress is None:
             return f"{self.title}: starting"
@@ -182,9 +185,10 @@ class JobRunner(QObject):
         return list(self._running)
 
     def handles(self) -> list[JobHandle]:
-        """Running jobs, then abandoned ones whose threads are still alive (for the job list)."""
+        """Running jobs, then cancelled ones still stopping and abandoned ones (for the job list)."""
         self._abandoned = [h for h in self._abandoned if h.thread_alive()]
-        return list(self._running.values()) + self._abandoned
+        stopping = [h for h in self._cancelling if h.thread_alive() and h.state == CANCELLED]
+        return list(self._running.values()) + stopping + self._abandoned
 
     def handle(self, name: str) -> JobHandle | None:
         return self._running.get(name)
@@ -234,6 +238,8 @@ class JobRunner(QObject):
         for handle in self._cancelling:
             if not handle.thread_alive():
                 continue
+            if handle.state != CANCELLED:
+                continue
             if now - (handle.cancelled_at or now) >= ABANDON_AFTER_S:
                 handle.state = ABANDONED
                 self._abandoned.append(handle)
@@ -244,8 +250,6 @@ class JobRunner(QObject):
         self._cancelling = still
         if not still:
             self._watch.stop()
-            if any(not h.thread_alive() for h in self._abandoned):
-                self.jobs_changed.emit()  # an abandoned job's thread finished at last: drop it from the list
 
     # ------------------------------------------------------------------ from the job's thread (queued)
     def _call(self, handle: JobHandle, callback: Callable[[Any], Any] | None, value: Any) -> Any:
@@ -298,8 +302,12 @@ class JobRunner(QObject):
             self._report(exc, f"{handle.title} failed")
 
     def _on_ended(self, handle: JobHandle) -> None:
-        if handle in self._abandoned:
-            self.jobs_changed.emit()
+        handle.thread_ended = True
+        if handle.state != RUNNING:
+            self._cancelling = [h for h in self._cancelling if h is not handle]
+            self._abandoned = [h for h in self._abandoned if h is not handle]
+            handle.changed.emit()
+            self.jobs_changed.emit()  # a stopping or abandoned job leaves the list
         QTimer.singleShot(RELEASE_AFTER_MS, self, lambda g=handle.generation: self._release(g))
 
     def _release(self, generation: int) -> None:
