@@ -322,13 +322,12 @@ def test_prior_samples_report_radii_and_land_in_the_plot(host, qtbot, wait_job):
 
 
 @pytest.mark.skipif("digits-conv-ae" not in demo_models(), reason="the digits AE demo is not built")
-def test_prior_samples_side_by_side_with_a_second_model(host, qtbot, wait_job):
+def test_prior_samples_side_by_side_with_a_second_model(host, qtbot):
     prior = host.decoder_panel.prior
     prior.side_spin.setValue(2)
     prior.compare_combo.setCurrentIndex(prior.compare_combo.findData("demo:digits-conv-ae"))
-    prior.sample()
-    wait_job(host.runner, "prior-samples", 30000)
-    assert len(prior.draw.columns) == 2
+    prior.sample()  # loads the second model first (through the window's loading flow), then draws
+    qtbot.waitUntil(lambda: prior.draw is not None and len(prior.draw.columns) == 2, timeout=30000)
     second = prior.draw.columns[1]
     assert second.name == "digits-conv-ae" and second.error is None and second.report is not None
     assert not prior.views[1].isHidden() and prior.views[1].image() is not None

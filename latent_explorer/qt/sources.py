@@ -81,16 +81,22 @@ class SourceLoader:
                         on_done=self._on_dataset_loaded)
 
     def open_model(self, spec: str, allow_pickle: bool = False,
-                   on_loaded: Callable[[Any], Any] | None = None) -> None:
+                   on_loaded: Callable[[Any], Any] | None = None,
+                   on_failed: Callable[[BaseException], Any] | None = None, check_with: Any = None,
+                   job_name: str = LOAD_MODEL_JOB) -> None:
         """Load a model in the background; a model that would run code is loaded only after the user agrees.
 
-        ``on_loaded(model)`` runs instead of putting the model in the state (a session that restores more).
+        With ``on_loaded(model)`` the model is handed to the caller instead of put in the state (a session
+        restoring more than the model), checked against ``check_with`` (a dataset) rather than the loaded one;
+        ``on_failed(exc)`` then hears of a failure (or of the user saying no) instead of an error box.
+        A load under another ``job_name`` runs beside the window's own model load instead of replacing it.
         """
-        self._remember_recent(spec, "model")
-        samples = self.state.dataset.float_images(slice(0, 2)) if self.state.dataset is not None else None
-        device = self.device
         if on_loaded is None:
+            self._remember_recent(spec, "model")
             self.opening.emit("model", str(spec), {})
+        dataset = check_with if check_with is not None else self.state.dataset
+        samples = dataset.float_images(slice(0, 2)) if dataset is not None else None
+        device = self.device
 
         def job():
             yield Progress("loading model", 0, None, spec)
@@ -99,13 +105,19 @@ class SourceLoader:
         def failed(exc: BaseException) -> bool:
             if isinstance(exc, UnsafeFileError) and not allow_pickle:
                 if self.consent(self.parent, exc):
-                    self.open_model(spec, allow_pickle=True, on_loaded=on_loaded)
-                else:
-                    self.errors.say(f"not loaded: {Path(str(spec)).name} would run code from the file")
+                    self.open_model(spec, allow_pickle=True, on_loaded=on_loaded, on_failed=on_failed,
+                                    check_with=check_with, job_name=job_name)
+                    return True
+                self.errors.say(f"not loaded: {Path(str(spec)).name} would run code from the file")
+                if on_failed is not None:
+                    on_failed(exc)
+                return True
+            if on_failed is not None:
+                on_failed(exc)
                 return True
             return False
 
-        self.jobs.start(LOAD_MODEL_JOB, job, title="loading model",
+        self.jobs.start(job_name, job, title="loading model",
                         on_done=on_loaded if on_loaded is not None else self._on_model_loaded, on_error=failed)
 
     def encode(self) -> None:

@@ -6,6 +6,7 @@ panel module (which imports them).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -47,3 +48,6 @@ class DecoderHost(Protocol):
     def runner(self) -> JobRunner: ...
 
     def set_marker(self, name: str, z: np.ndarray | None, color: Any = None) -> None: ...
+
+    def load_model(self, spec: str, on_loaded: Callable[[Any], Any],
+                   on_failed: Callable[[BaseException], Any]) -> None: ...

@@ -46,6 +46,7 @@ from latent_explorer.workers.decode import DecodeResult, DecodeWorker
 from latent_explorer.workers.runner import JobRunner
 
 PREPARE_JOB = "decoder-prepare"
+COMPARE_LOAD_JOB = "load-compare-model"
 CURRENT_Z_COLOUR = "#00acc1"  # the selected point's own marker is red
 OWN_PCA_ROWS = 20000
 
@@ -243,6 +244,11 @@ class DecoderPanel(QWidget):
 
     def show_error(self, exc: Exception, title: str = "Decoder") -> None:
         self.context.errors.show_error(exc, title)
+
+    def load_model(self, spec: str, on_loaded: Any, on_failed: Any) -> None:
+        """Load another model (to compare with) through the window's loading flow, which asks before a model
+        runs code from its file."""
+        self.context.sources.open_model(spec, on_loaded=on_loaded, on_failed=on_failed, job_name=COMPARE_LOAD_JOB)
 
     def runner(self) -> JobRunner:
         """The window's job runner (listed in the status bar, with Cancel) for jobs the user starts."""

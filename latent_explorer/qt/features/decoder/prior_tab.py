@@ -38,7 +38,7 @@ from latent_explorer.core.decoding import (
     tile_images,
 )
 from latent_explorer.core.jobs import Progress
-from latent_explorer.core.models import demo_models, load_model
+from latent_explorer.core.models import demo_models
 from latent_explorer.qt.features.decoder.host import DecoderHost
 from latent_explorer.qt.image_view import ImageView
 
@@ -193,17 +193,20 @@ class PriorTab(QWidget):
             data_radius = None
         spec = self.compare_combo.currentData()
         cached = self._compare_models.get(spec) if spec else None
+        if spec and cached is None:  # load it first, through the window's flow (consent), then draw again
+            self._show_second_column(True)
+            self.reports[1].setText(f"loading {spec}…")
+            self.panel.load_model(spec, on_loaded=lambda other: self._compare_loaded(spec, other),
+                                  on_failed=lambda exc: self.reports[1].setText(
+                                      f"{spec} not loaded: {(str(exc).splitlines() or [''])[0]}"))
+            return
         dataset = self.panel.state.dataset
-        device = self.panel.device
 
         def job():
             first = yield from decode_column(model.name, model, z, side, data_radius)
             columns = [first]
             other = cached
             if spec:
-                if other is None:
-                    yield Progress("loading the second model", 0, None, spec)
-                    other = load_model(spec, device=device)
                 other_z = z if other.latent_dim == model.latent_dim else sample_prior(
                     side * side, other.latent_dim, kind, scale, seed)
                 yield Progress("encoding a sample for the second model's radius", 0, None)
@@ -213,6 +216,11 @@ class PriorTab(QWidget):
             return PriorDraw(columns, spec, other, model)
 
         self.panel.runner().start(SAMPLE_JOB, job, title="prior samples", on_done=self._on_sampled)
+
+    def _compare_loaded(self, spec: str, model: Any) -> None:
+        self._compare_models[spec] = model
+        if self.compare_combo.currentData() == spec:
+            self.sample()
 
     def _on_sampled(self, draw: PriorDraw) -> None:
         if draw.model is self.panel.decode_model():

@@ -13,6 +13,7 @@ a ``changed`` signal: the session is then marked unsaved when it fires.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,14 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from latent_explorer.core.encoding import iter_encode_cached
 from latent_explorer.core.errors import LatentExplorerError
 from latent_explorer.core.session import (
     SESSION_SUFFIX,
     OpenedSources,
     Session,
     SessionError,
+    SourceProblem,
     SourceRef,
     autosaves,
     crash_autosave,
@@ -359,13 +362,51 @@ class SessionManager(QObject):
             return False
         dataset_spec = dataset_spec or self._locate(session.dataset, "dataset")
         model_spec = model_spec or self._locate(session.model, "model")
-        self._pending = PendingOpen(session, path)
-        device = self.context.sources.device
+        pending = self._pending = PendingOpen(session, path)
         self.errors.say(f"opening session {path.name}…")
-        self.context.jobs.start(OPEN_JOB, lambda: iter_open_sources(session, dataset_spec, model_spec,
-                                                                     device=None if device == "auto" else device),
-                                title="opening session", on_done=self._on_opened, on_error=self._on_open_failed)
+        # the dataset here; the model through the window's one loading flow (it asks before running code)
+        dataset_only = dataclasses.replace(session, model=None)
+        self.context.jobs.start(OPEN_JOB, lambda: iter_open_sources(dataset_only, dataset_spec, encode=False),
+                                title="opening session",
+                                on_done=lambda opened: self._open_model(pending, opened, model_spec),
+                                on_error=self._on_open_failed)
         return True
+
+    def _open_model(self, pending: PendingOpen, opened: OpenedSources, model_spec: str | None) -> None:
+        ref = pending.session.model
+        if self._pending is not pending:
+            return  # another session is being opened
+        if ref is None:
+            self._opened(pending, opened)
+            return
+        spec = opened.model_spec = model_spec or ref.spec
+        if not SourceRef(spec, ref.fingerprint, ref.name).exists():
+            opened.problems.append(SourceProblem("model", "missing", ref, f"the model {spec} is no longer there"))
+            self._opened(pending, opened)
+            return
+
+        def loaded(model: Any) -> None:
+            if ref.fingerprint and model.fingerprint() != ref.fingerprint:
+                opened.problems.append(SourceProblem("model", "changed", ref,
+                                                     f"the model {spec} has changed since the session was saved"))
+            opened.model = model
+            if opened.dataset is None:
+                self._opened(pending, opened)
+                return
+
+            def encoded(codes: Any) -> None:
+                opened.codes = codes
+                self._opened(pending, opened)
+
+            dataset = opened.dataset
+            self.context.jobs.start(OPEN_JOB, lambda: iter_encode_cached(model, dataset), title="encoding",
+                                    on_done=encoded, on_error=self._on_open_failed)
+
+        def failed(exc: BaseException) -> None:
+            opened.problems.append(SourceProblem("model", "failed", ref, str(exc)))
+            self._opened(pending, opened)
+
+        self.context.sources.open_model(spec, on_loaded=loaded, on_failed=failed, check_with=opened.dataset)
 
     def _locate(self, ref: SourceRef | None, what: str) -> str | None:
         """A reference that moved: ask where it is now (None keeps the old spec and opens what it can)."""
@@ -384,10 +425,10 @@ class SessionManager(QObject):
         return found or None
 
     @Slot(str, object)
-    def _on_opened(self, opened: OpenedSources) -> None:
-        if self._pending is None:
+    def _opened(self, pending: PendingOpen, opened: OpenedSources) -> None:
+        if self._pending is not pending:
             return
-        pending, self._pending = self._pending, None
+        self._pending = None
         self.apply_opened(pending.session, pending.path, opened)
 
     def _on_open_failed(self, exc: BaseException) -> bool:
