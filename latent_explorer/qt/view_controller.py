@@ -1,15 +1,17 @@
 """The central scatter's wiring: explorer state → points, colours, selection; scatter gestures → state.
 
-The controller owns what the state does not: fitted PCA models (once per encoding and latent kind), the
-t-SNE and user layouts with their cache, and the hover card. Views never talk to the scatter about points
-or colours directly; they write ``state.view``, ``state.color_by``, ``state.selection`` … and this object
-redraws. The selection is a set of sample indices, so it survives every switch of view.
+What the views derive from the codes (PCA fits per latent kind, t-SNE and user layouts, their projections)
+is `core.view_state.ViewState`, evented and without Qt; this controller keeps it up to date (running PCA and
+t-SNE as jobs), maps it and the explorer state onto the scatter, and shows the hover card. Views never talk
+to the scatter about points or colours directly; they write ``state.view``, ``state.color_by``,
+``state.selection`` … and this object redraws. The selection is a set of sample indices, so it survives every
+switch of view.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,9 +22,10 @@ from PySide6.QtGui import QKeySequence, QShortcut
 
 from latent_explorer.core.errors import DatasetError, LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress
-from latent_explorer.core.projections import MapLayout, PCAModel, Projection, RawAxes, load_coordinates
+from latent_explorer.core.projections import PCAModel, Projection, RawAxes, load_coordinates
 from latent_explorer.core.state import ExplorerState, ViewSpec
 from latent_explorer.core.tsne import TSNECache, TSNEError, TSNEParams, array_fingerprint, iter_tsne
+from latent_explorer.core.view_state import DEFAULT_VIEW, Layout, ViewState
 from latent_explorer.qt.hover_card import hover_pixmap
 from latent_explorer.qt.scatter import LatentScatter
 from latent_explorer.workers.runner import JobRunner
@@ -31,28 +34,6 @@ TSNE_JOB = "tsne"
 PCA_JOB = "pca"
 PCA_INLINE_WORK = 2e8  # n·d² multiply-adds fitted right away; a bigger PCA is fitted in a worker
 CONTINUOUS = {"z_norm": "‖z‖", "recon_error": "reconstruction error", "mean_logvar": "mean log σ²"}
-DEFAULT_VIEW = ViewSpec("pca", 0, 1)
-
-
-@dataclass
-class Layout:
-    """A precomputed map of the dataset: a t-SNE run (finished or stopped) or coordinates from a file."""
-
-    key: str
-    kind: str  # "tsne" | "custom"
-    coords: np.ndarray  # (N, 2)
-    name: str
-    source: str  # what it was made from: "latent" (dropped with the codes), "pixels" or "file" (with the dataset)
-    finished: bool = True
-    note: str = ""  # "running 150/750", "stopped at 150/750"
-
-    def title(self) -> str:
-        prefix = "t-SNE " if self.kind == "tsne" else ""
-        return f"{prefix}{self.name}" + (f" ({self.note})" if self.note else "")
-
-    def axis_labels(self) -> tuple[str, str]:
-        base = "t-SNE" if self.kind == "tsne" else self.name
-        return f"{base} 1", f"{base} 2"
 
 
 class ViewController(QObject):
@@ -73,14 +54,12 @@ class ViewController(QObject):
         self.errors = errors  # an ErrorReporter (show_error)
         self.scatter = scatter
         self.tsne_cache = TSNECache()
-        self.layouts: dict[str, Layout] = {}
+        self.view_state = ViewState()
+        self.view_state.events.layouts.connect(self.layouts_changed.emit)
+        self.view_state.events.pca.connect(self.pca_changed.emit)
         self.xy: np.ndarray | None = None
         self.missing = 0
-        self._pca: dict[str, PCAModel] = {}
-        self._maps: dict[tuple[str, str], MapLayout] = {}
         self._coloured_n = -1
-        self._tsne_key: str | None = None
-        self._tsne_source = ""
         self._follow_tsne = False
         self._connect_state()
         self._connect_scatter()
@@ -121,7 +100,27 @@ class ViewController(QObject):
     @property
     def pca(self) -> PCAModel | None:
         """The PCA of the plotted codes (z or mu), if fitted."""
-        return self._pca.get(self.latent_kind())
+        return self.view_state.pca(self.latent_kind())
+
+    @property
+    def layouts(self) -> dict[str, Layout]:
+        return self.view_state.layouts
+
+    @property
+    def _tsne_key(self) -> str | None:
+        return self.view_state.tsne_key
+
+    @_tsne_key.setter
+    def _tsne_key(self, key: str | None) -> None:
+        self.view_state.tsne_key = key
+
+    @property
+    def _tsne_source(self) -> str:
+        return self.view_state.tsne_source
+
+    @_tsne_source.setter
+    def _tsne_source(self, source: str) -> None:
+        self.view_state.tsne_source = source
 
     def view_dimensions(self, kind: str) -> int:
         """How many axes the raw or PCA view can pick from (0 when there is nothing to pick)."""
@@ -133,11 +132,7 @@ class ViewController(QObject):
         return codes.latent_dim
 
     def is_valid(self, view: ViewSpec) -> bool:
-        codes = self.state.codes
-        if view.kind in ("raw", "pca"):
-            d = codes.latent_dim if codes is not None else 0
-            return 0 <= view.i < d and 0 <= view.j < d
-        return view.key in self.layouts
+        return self.view_state.is_valid(view, self.state.codes)
 
     def points_for(self, view: ViewSpec) -> np.ndarray | None:
         latent = self.state.latent()
@@ -160,21 +155,9 @@ class ViewController(QObject):
         return layout.axis_labels() if layout is not None else ("", "")
 
     def current_projection(self) -> Projection | None:
-        """The projection of ``state.view``: what turns a point of the plane back into a code."""
-        view, latent = self.state.view, self.state.latent()
-        if latent is None:
-            return None
-        if view.kind == "raw":
-            return RawAxes(view.i, view.j)
-        if view.kind == "pca":
-            return self.pca.plane(view.i, view.j) if self.pca is not None else None
-        layout = self.layouts.get(view.key)
-        if layout is None:
-            return None
-        cache_key = (view.key, self.latent_kind())
-        if cache_key not in self._maps:
-            self._maps[cache_key] = MapLayout(layout.coords, latent, layout.name, kind=layout.kind)
-        return self._maps[cache_key]
+        """The projection of ``state.view``: what turns a point of the plane back into a code (None while the
+        view does not exist for these codes, e.g. PCA 1/18 asked of 8-dimensional codes before it falls back)."""
+        return self.view_state.projection(self.state.view, self.state.latent(), self.latent_kind())
 
     # ------------------------------------------------------------------ switching views
     def show_raw(self, i: int, j: int) -> None:
@@ -318,16 +301,13 @@ class ViewController(QObject):
         self.runner.cancel(PCA_JOB)
         if self._tsne_source == "latent":
             self.runner.cancel(TSNE_JOB)
-        self._pca.clear()
-        self._maps.clear()
         self._coloured_n = -1
         self._on_hovered(-1)
-        self._drop_layouts({"latent"})
+        self.view_state.codes_changed(codes)
         if codes is not None:
-            self._drop_layouts({"pixels", "file"}, keep=lambda layout: len(layout.coords) == len(codes))
             self._ensure_pca()
-        self.pca_changed.emit()
-        view = self.state.view if codes is None or self.is_valid(self.state.view) else DEFAULT_VIEW
+        self.view_state.events.pca.emit()  # once the small PCAs are fitted: listeners find them
+        view = self.view_state.valid_view(self.state.view, codes)
         if view != self.state.view:
             self.state.view = view  # redraws
         else:
@@ -336,17 +316,9 @@ class ViewController(QObject):
     def _on_dataset(self) -> None:
         if self._tsne_source in ("pixels", "file"):
             self.runner.cancel(TSNE_JOB)
-        self._drop_layouts({"pixels", "file"})
-
-    def _drop_layouts(self, sources: set[str], keep: Callable[[Layout], bool] | None = None) -> None:
-        gone = [k for k, v in self.layouts.items() if v.source in sources and not (keep and keep(v))]
-        for key in gone:
-            del self.layouts[key]
-        self._maps = {k: v for k, v in self._maps.items() if k[0] not in gone}
-        if gone:
-            self.layouts_changed.emit()
-            if self.state.view.key in gone:
-                self.state.view = DEFAULT_VIEW
+        gone = self.view_state.dataset_changed()
+        if self.state.view.key in gone:
+            self.state.view = DEFAULT_VIEW
 
     def _on_view(self) -> None:
         if self.state.codes is not None and not self.is_valid(self.state.view):
@@ -356,7 +328,6 @@ class ViewController(QObject):
         self.refresh_points()
 
     def _on_use_mu(self) -> None:
-        self._maps.clear()
         self._ensure_pca()
         self.pca_changed.emit()
         self._coloured_n = -1
@@ -416,11 +387,11 @@ class ViewController(QObject):
     def _ensure_pca(self) -> None:
         """Fit the PCA of the plotted codes: at once when small, else in a worker (70k × 256 takes a second)."""
         kind, latent, codes = self.latent_kind(), self.state.latent(), self.state.codes
-        if latent is None or kind in self._pca:
+        if latent is None or self.view_state.pca(kind) is not None:
             return
         n, d = latent.shape
         if n * d * d <= PCA_INLINE_WORK:
-            self._pca[kind] = PCAModel.fit(latent)
+            self.view_state.pca_fits[kind] = PCAModel.fit(latent)  # before anyone listens: no event
             return
 
         def job() -> Job[tuple]:
@@ -502,18 +473,10 @@ class ViewController(QObject):
         self._put_layout(layout)
 
     def _put_layout(self, layout: Layout) -> None:
-        self.layouts[layout.key] = layout
-        self._maps = {k: v for k, v in self._maps.items() if k[0] != layout.key}
-        self.layouts_changed.emit()
+        self.view_state.put_layout(layout)
 
     def _stream(self, key: str, coords: np.ndarray, note: str, finished: bool) -> None:
-        layout = self.layouts.get(key)
-        added = layout is None
-        if added:
-            layout = Layout(key, "tsne", coords, key, self._tsne_source)
-        layout.coords, layout.note, layout.finished = coords, note, finished
-        self.layouts[key] = layout
-        self._maps = {k: v for k, v in self._maps.items() if k[0] != key}
+        _, added = self.view_state.stream(key, coords, note, finished)
         if self._follow_tsne:
             self._follow_tsne = False
             if self.state.view != ViewSpec("tsne", key=key):
@@ -532,8 +495,7 @@ class ViewController(QObject):
     def _on_pca_fitted(self, result: Any) -> None:
         codes, kind, model = result
         if codes is self.state.codes:
-            self._pca[kind] = model
-            self.pca_changed.emit()
+            self.view_state.set_pca(kind, model)
             self.message.emit("PCA fitted")
             if self.state.view.kind == "pca":
                 self.refresh_points()

@@ -75,6 +75,7 @@ class ArithmeticTab(QWidget):
         self._means: tuple[np.ndarray, np.ndarray] | None = None  # (latent, class means)
         self.result: np.ndarray | None = None
         self.neighbours: np.ndarray = np.zeros(0, np.int64)
+        self._dataset = panel.state.dataset  # the dataset the operands' indices point into
         layout = QVBoxLayout(self)
         self.operands = {name: Operand(name, coef) for name, coef, _ in OPERANDS}
         for operand in self.operands.values():
@@ -105,9 +106,23 @@ class ArithmeticTab(QWidget):
 
     # ------------------------------------------------------------------ operands
     def reset(self) -> None:
-        """New codes: clicked points keep their index, class means are recomputed on demand."""
+        """New codes: the result, its markers and neighbours belong to the old ones and go; clicked points keep
+        their index while the dataset stays (another dataset's index means another image); class means are
+        recomputed on demand."""
         self._means = None
         dataset = self.panel.state.dataset
+        if dataset is not self._dataset:
+            for operand in self.operands.values():
+                operand.index = None
+            self._dataset = dataset
+        self.result = None
+        self.neighbours = np.zeros(0, np.int64)
+        for name in [*self.operands, RESULT_MARKER]:
+            self.panel.set_marker(name, None)
+        for view, label in zip(self.neighbour_views, self.neighbour_labels, strict=True):
+            view.set_image(None)
+            label.setText("")
+        self.info.setText("")
         names = list(dataset.class_names or []) if dataset is not None and dataset.labels is not None else []
         for operand in self.operands.values():
             operand.set_classes(names)

@@ -298,6 +298,7 @@ class DecoderPanel(QWidget):
         self.meter.set_score(None)
         self.sliders.reset()
         self.arithmetic.reset()
+        self.prior.reset()
         if latent is None:
             self.jobs.cancel(PREPARE_JOB)
             return
@@ -318,6 +319,7 @@ class DecoderPanel(QWidget):
 
     def _on_model(self, *_: Any) -> None:
         self._device_models.clear()
+        self.prior.reset()
         self.sliders.forget_sensitivity()
         self._request_decode()
 

@@ -217,6 +217,19 @@ class PriorTab(QWidget):
 
         self.panel.runner().start(SAMPLE_JOB, job, title="prior samples", on_done=self._on_sampled)
 
+    def reset(self) -> None:
+        """New codes or a new model: the samples shown, their reports and their marks on the plot go."""
+        self.draw = None
+        self.samples_xy = None
+        self._affinities = None
+        for view, title, report in zip(self.views, self.titles, self.reports, strict=True):
+            view.set_image(None)
+            title.setText("")
+            report.setText("")
+        self._show_second_column(False)
+        self._draw_overlay()
+        self.exact_button.setEnabled(False)
+
     def _compare_loaded(self, spec: str, model: Any) -> None:
         self._compare_models[spec] = model
         if self.compare_combo.currentData() == spec:

@@ -42,8 +42,8 @@ from latent_explorer.core.session import (
     write_session,
 )
 from latent_explorer.core.state import ViewSpec
+from latent_explorer.core.view_state import Layout
 from latent_explorer.qt.context import FeatureContext, SessionPart
-from latent_explorer.qt.view_controller import Layout
 
 OPEN_JOB = "open-session"
 AUTOSAVE_MINUTES = 3.0
