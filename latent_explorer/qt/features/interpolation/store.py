@@ -13,6 +13,7 @@ import numpy as np
 
 from latent_explorer.core.errors import LatentExplorerError
 from latent_explorer.core.paths import MAP_KINDS, Filmstrip, LatentPath, LiftedPath, lift_path, place_codes
+from latent_explorer.core.placement import inverse_distance_weights, weighted_mean
 from latent_explorer.core.projections import MapLayout, RawAxes
 from latent_explorer.core.state import ViewSpec
 from latent_explorer.qt.context import FeatureContext
@@ -144,7 +145,7 @@ class ViewProjections:
         if coords is not None:  # a map: the nearest codes stay, the map may move (a t-SNE run streams layouts)
             idx, weights = self.code_neighbours(entry, z, projection.k)
             key = ("map", view.key, id(coords), len(z))
-            return entry.placed(key, lambda: map_placement(np.asarray(coords, np.float64), idx, weights)), False
+            return entry.placed(key, lambda: weighted_mean(coords, idx, weights)), False
         key = (view.kind, view.i, view.j, id(projection), len(z))
         return entry.placed(key, lambda: place_codes(projection, z)), True
 
@@ -160,26 +161,10 @@ class ViewProjections:
 
                 self._code_index = (latent, NearestNeighbors(n_neighbors=min(k, len(latent))).fit(latent))
             dist, idx = self._code_index[1].kneighbors(np.asarray(z, latent.dtype))
-            exact = dist <= 1e-12
-            weights = 1.0 / np.maximum(dist, 1e-12)
-            hits = exact.any(axis=1)
-            weights[hits] = exact[hits]
-            found = (idx, weights / weights.sum(axis=1, keepdims=True))
+            found = (idx, inverse_distance_weights(dist))
             self._neighbours = {k_: v for k_, v in self._neighbours.items() if k_[1] != entry.uid}
             self._neighbours[key] = found
         return found
-
-
-def map_placement(coords: np.ndarray, idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Weighted mean of the neighbours' map positions; neighbours the map does not place (NaN) are left out."""
-    points = coords[idx]  # (n, k, 2)
-    ok = np.isfinite(points).all(axis=2)
-    w = np.where(ok, weights, 0.0)
-    total = w.sum(axis=1, keepdims=True)
-    w = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
-    xy = np.einsum("nk,nkc->nc", w, np.nan_to_num(points))
-    xy[total[:, 0] <= 0] = np.nan
-    return xy
 
 
 def next_colour(entries: list[PathEntry]) -> tuple[int, int, int]:
