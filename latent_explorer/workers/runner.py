@@ -106,7 +106,8 @@ class JobHandle(QObject):
         progress = self.progress
         if progress is None:
             return f"{self.title}: starting"
-        text = f"{self.title}: {progress.stage}" + (f": {progress.message}" if progress.message else "")
+        stage = progress.stage if progress.stage != self.title else ""
+        text = self.title + (f": {stage}" if stage else "") + (f": {progress.message}" if progress.message else "")
         if progress.total:
             text += f" ({progress.done:,}/{progress.total:,})"
         return text
