@@ -52,6 +52,21 @@ def digits_vae(tmp_path_factory, digits):
     return out
 
 
+def read_only(folder: Path, monkeypatch) -> None:
+    """Make ``folder`` read-only; as root (who may write anyway) creating a file there fails as it would for a user."""
+    folder.chmod(0o555)
+    if os.geteuid() == 0:
+        import tempfile
+
+        def refuse(*args, dir=None, **kwargs):
+            if dir is not None and Path(dir).resolve() == folder.resolve():
+                raise PermissionError(13, "Permission denied", str(dir))
+            return real(*args, dir=dir, **kwargs)
+
+        real = tempfile.mkstemp
+        monkeypatch.setattr(tempfile, "mkstemp", refuse)
+
+
 requires_fashion = pytest.mark.skipif(not fashion_mnist_available(),
                                       reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
 
@@ -94,18 +109,11 @@ def feature_context(qtbot, isolated_dirs):
     ``context.parent`` is a bare QMainWindow (dialogs, shortcuts, docks). Jobs and features stop at teardown.
     """
     from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QLabel, QMainWindow
+    from PySide6.QtWidgets import QMainWindow
 
-    from latent_explorer.core.state import ExplorerState
     from latent_explorer.qt.app import make_application
     from latent_explorer.qt.context import FeatureContext
-    from latent_explorer.qt.docks import WindowDocks
-    from latent_explorer.qt.menus import MenuAnchors
-    from latent_explorer.qt.reporter import StatusReporter
-    from latent_explorer.qt.scatter import LatentScatter
-    from latent_explorer.qt.sources import SourceLoader
-    from latent_explorer.qt.view_controller import ViewController
-    from latent_explorer.workers.runner import JobRunner
+    from latent_explorer.qt.standalone import standalone_context
 
     make_application()
     built = []
@@ -114,16 +122,7 @@ def feature_context(qtbot, isolated_dirs):
         parent = QMainWindow()
         qtbot.addWidget(parent)
         settings = QSettings(str(Path(isolated_dirs) / "settings.ini"), QSettings.Format.IniFormat)
-        state = ExplorerState()
-        reporter = StatusReporter(QLabel(), parent)
-        runner = JobRunner(parent, report_error=reporter.show_error)
-        scatter = scatter if scatter is not None else LatentScatter()
-        view = view if view is not None else ViewController(parent, state, runner, scatter, reporter)
-        menus = MenuAnchors(parent.menuBar(), parent)
-        sources = SourceLoader(state, runner, settings, reporter, parent, view.load_coordinates)
-        context = FeatureContext(state=state, view=view, scatter=scatter, jobs=runner, settings=settings,
-                                 errors=reporter, sources=sources, menus=menus,
-                                 docks=WindowDocks(parent, menus.menus["view"]), parent=parent)
+        context = standalone_context(parent, settings, scatter=scatter, view=view)
         built.append(context)
         return context
 

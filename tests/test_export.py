@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_session import read_only
 
+from conftest import read_only
 from latent_explorer.core.encoding import Codes
 from latent_explorer.core.export import (
     ExportError,

@@ -12,7 +12,7 @@ import pytest
 
 from latent_explorer.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())  # the checkout
 
 
 def _image(path: Path) -> np.ndarray:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import read_only
 from latent_explorer.core.jobs import run_job
 from latent_explorer.core.session import (
     AUTOSAVE_PREVIOUS_NAME,
@@ -32,7 +33,7 @@ from latent_explorer.core.session import (
 )
 from latent_explorer.core.state import ViewSpec
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())  # the checkout
 
 
 def _session(generation: str = "one") -> Session:
@@ -128,21 +129,6 @@ def test_kill_during_save_keeps_the_previous_file(tmp_path):
     assert read_session(target).parts["marker"]["generation"] == "old"
     write_session(target, _session("after"))  # the leftover temporary is no obstacle to the next save
     assert read_session(target).parts["marker"]["generation"] == "after"
-
-
-def read_only(folder: Path, monkeypatch) -> None:
-    """Make ``folder`` read-only; as root (who may write anyway) creating a file there fails as it would for a user."""
-    folder.chmod(0o555)
-    if os.geteuid() == 0:
-        import tempfile
-
-        def refuse(*args, dir=None, **kwargs):
-            if dir is not None and Path(dir).resolve() == folder.resolve():
-                raise PermissionError(13, "Permission denied", str(dir))
-            return real(*args, dir=dir, **kwargs)
-
-        real = tempfile.mkstemp
-        monkeypatch.setattr(tempfile, "mkstemp", refuse)
 
 
 def test_write_to_a_read_only_folder_is_an_error_and_keeps_the_old_file(tmp_path, monkeypatch):

@@ -63,33 +63,34 @@ def load_codes(model, quick: bool):
     return dataset, run_job(iter_encode(model, dataset, with_reconstruction=False)), "random images (no Fashion-MNIST)"
 
 
+class FakeView:
+    """The view state as the decoder panel uses it, without a scatter to keep in step."""
+
+    pca = None
+    layouts: dict = {}
+    xy = None
+
+    def current_projection(self):
+        return None
+
+    def load_coordinates(self, path):
+        return None
+
+
 def make_host():
-    """The parts of the main window the decoder panel needs, without the rest of the app's work."""
-    from PySide6.QtCore import QSettings, Signal
+    """The decoder feature installed alone against a context, without the rest of the app's work."""
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QMainWindow
 
-    from latent_explorer.core.state import ExplorerState
-    from latent_explorer.qt.features.decoder.panel import create_panels
-    from latent_explorer.workers.runner import JobRunner
+    from latent_explorer.qt.features import decoder
+    from latent_explorer.qt.standalone import standalone_context
 
-    class Host(QMainWindow):
-        closing = Signal()
-
-        def closeEvent(self, event):  # noqa: N802 - Qt name
-            self.closing.emit()
-            super().closeEvent(event)
-
-        def __init__(self):
-            super().__init__()
-            self.settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
-            self.state = ExplorerState()
-            self.runner = JobRunner(self)
-
-        def show_error(self, exc, title="Error"):
-            print(f"  error: {title}: {exc}")
-
-    host = Host()
-    panel = create_panels(host)[0].widget
+    host = QMainWindow()
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
+    context = standalone_context(host, settings, view=FakeView())
+    context.errors.show_error = lambda exc, title="Error": print(f"  error: {title}: {exc}")
+    panel = decoder.FEATURE.install(context)["decoder"]
+    host.context = context
     host.setCentralWidget(panel)
     host.resize(600, 900)
     host.show()
@@ -227,12 +228,14 @@ def main() -> int:
     bench.add(f"bare decoder call, one image, {torch.get_num_threads()} threads", default_threads, "ms")
 
     host, panel = make_host()
-    host.state.dataset, host.state.model, host.state.codes = dataset, model, codes
+    state = host.context.state
+    state.dataset, state.model, state.codes = dataset, model, codes
     if not wait_for(app, lambda: panel.prepared is not None and panel.shown_seq == panel.worker.latest_seq):
         print("  the panel did not get ready")
         return 1
     drag = simulate_drag(app, panel)
     drag_figures(bench, drag, baseline_one, panel.worker)
+    host.context.close()  # the decoder stops its threads
     host.close()
 
     meter_figures(bench, args.quick)
