@@ -78,16 +78,27 @@ class FakeView:
 
 
 def make_host():
-    """The decoder feature installed alone against a context, without the rest of the app's work."""
-    from PySide6.QtCore import QSettings
+    """The decoder feature installed alone against a context, without the rest of the app's work (no scatter to
+    draw markers on: the figures are the decoder's own)."""
+    from PySide6.QtCore import QObject, QSettings, Signal
     from PySide6.QtWidgets import QMainWindow
+
+    class NoScatter(QObject):
+        """The scatter's signals the decoder listens to, and markers that go nowhere."""
+
+        sigMouseMoved = Signal(float, float)
+        sigViewChanged = Signal(object)
+        plot_item = None
+
+        def set_marker(self, name, xy, color=None):
+            pass
 
     from latent_explorer.qt.features import decoder
     from latent_explorer.qt.standalone import standalone_context
 
     host = QMainWindow()
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
-    context = standalone_context(host, settings, view=FakeView())
+    context = standalone_context(host, settings, scatter=NoScatter(), view=FakeView())
     context.errors.show_error = lambda exc, title="Error": print(f"  error: {title}: {exc}")
     panel = decoder.FEATURE.install(context)["decoder"]
     host.context = context
