@@ -52,6 +52,21 @@ def digits_vae(tmp_path_factory, digits):
     return out
 
 
+def read_only(folder: Path, monkeypatch) -> None:
+    """Make ``folder`` read-only; as root (who may write anyway) creating a file there fails as it would for a user."""
+    folder.chmod(0o555)
+    if os.geteuid() == 0:
+        import tempfile
+
+        def refuse(*args, dir=None, **kwargs):
+            if dir is not None and Path(dir).resolve() == folder.resolve():
+                raise PermissionError(13, "Permission denied", str(dir))
+            return real(*args, dir=dir, **kwargs)
+
+        real = tempfile.mkstemp
+        monkeypatch.setattr(tempfile, "mkstemp", refuse)
+
+
 requires_fashion = pytest.mark.skipif(not fashion_mnist_available(),
                                       reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
 
@@ -84,3 +99,50 @@ def empty_clipboard_at_exit():
     if app is not None:
         app.clipboard().clear()
         app.processEvents()
+
+
+@pytest.fixture
+def feature_context(qtbot, isolated_dirs):
+    """Build a `FeatureContext` without the main window, to install one feature against it.
+
+    ``feature_context(scatter=..., view=...)`` may replace the scatter and the view state with stand-ins;
+    ``context.parent`` is a bare QMainWindow (dialogs, shortcuts, docks). Jobs and features stop at teardown.
+    """
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMainWindow
+
+    from latent_explorer.qt.app import make_application
+    from latent_explorer.qt.context import FeatureContext
+    from latent_explorer.qt.standalone import standalone_context
+
+    make_application()
+    built = []
+
+    def build(scatter=None, view=None) -> FeatureContext:
+        parent = QMainWindow()
+        qtbot.addWidget(parent)
+        settings = QSettings(str(Path(isolated_dirs) / "settings.ini"), QSettings.Format.IniFormat)
+        context = standalone_context(parent, settings, scatter=scatter, view=view)
+        built.append(context)
+        return context
+
+    yield build
+    for context in built:
+        context.close()
+        assert context.jobs.shutdown(20000), "a job thread was still running after the test"
+        context.parent.close()
+    gc.collect()
+
+
+@pytest.fixture
+def wait_job(qtbot):
+    """``wait_job(runner, name, timeout_ms)``: wait for the running job ``name`` to finish; returns its handle."""
+
+    def wait(runner, name: str, timeout: int = 20000):
+        handle = runner.handle(name)
+        assert handle is not None, f"no job {name!r} is running"
+        qtbot.waitUntil(lambda: handle.state != "running", timeout=timeout)
+        assert handle.state == "done", f"{name} ended {handle.state}: {handle.error!r}"
+        return handle
+
+    return wait

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())  # the checkout
 PACKAGING = ROOT / "packaging"
 APP_ID = "io.github.latent_explorer.LatentExplorer"
 ICONS = ROOT / "resources" / "icons"

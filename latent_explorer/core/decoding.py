@@ -18,6 +18,7 @@ import torch
 
 from latent_explorer.core.errors import ModelError
 from latent_explorer.core.jobs import Job, Progress
+from latent_explorer.core.placement import place_by_neighbours
 from latent_explorer.core.projections import Projection
 
 PERCENTILES = (0.5, 99.5)
@@ -305,9 +306,8 @@ def iter_prepare_latents(z: np.ndarray, k: int = 5, sample: int = 1000) -> Job[P
 
 
 def knn_placement(coords: np.ndarray, indices: np.ndarray, distances: np.ndarray) -> tuple[float, float]:
-    """A map position from the positions of a code's nearest neighbours, weighted by 1/distance."""
-    weights = 1.0 / np.maximum(np.asarray(distances, np.float64), 1e-12)
-    xy = (np.asarray(coords, np.float64)[indices] * weights[:, None]).sum(0) / weights.sum()
+    """A map position from the positions of one code's nearest neighbours, weighted by 1/distance."""
+    xy = place_by_neighbours(coords, np.asarray(indices)[None], np.asarray(distances)[None])[0]
     return float(xy[0]), float(xy[1])
 
 

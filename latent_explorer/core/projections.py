@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from latent_explorer.core.errors import DatasetError
+from latent_explorer.core.placement import place_by_neighbours
 
 PCA_BLOCK_ROWS = 8192
 COORD_KEYS = ("coords", "xy", "embedding", "layout")
@@ -199,27 +200,16 @@ class MapLayout:
             dist, idx = dist.T, idx.T
         return dist, self.finite[idx]
 
-    @staticmethod
-    def _weights(dist: np.ndarray) -> np.ndarray:
-        """Inverse-distance weights; an exact hit takes all the weight."""
-        exact = dist <= 1e-12
-        w = 1.0 / np.maximum(dist, 1e-12)
-        rows = exact.any(axis=1)
-        w[rows] = exact[rows].astype(np.float64)
-        return w / w.sum(axis=1, keepdims=True)
-
     def transform(self, z: np.ndarray) -> np.ndarray:
         single = np.ndim(z) == 1
         dist, idx = self._neighbours_of_codes(_as_rows(z).astype(self.codes.dtype, copy=False))
-        w = self._weights(dist)
-        out = np.einsum("nk,nkc->nc", w, self.coords[idx])
+        out = place_by_neighbours(self.coords, idx, dist)
         return out[0] if single else out
 
     def inverse(self, xy: np.ndarray, base: np.ndarray) -> np.ndarray:
         points = _as_rows(xy)
         dist, idx = self._neighbours_on_map(points)
-        w = self._weights(dist)
-        return np.einsum("nk,nkd->nd", w, self.codes[idx].astype(np.float64))
+        return place_by_neighbours(self.codes, idx, dist)
 
     def axis_labels(self) -> tuple[str, str]:
         return f"{self.name} 1", f"{self.name} 2"

@@ -134,7 +134,7 @@ def _load(window, request: FigureRequest, warn: Callable[[str], Any]) -> None:
     from latent_explorer.core.models import default_demo_for, load_model
     from latent_explorer.core.session import iter_open_sources, read_session
 
-    manager = window.session_manager
+    manager = window.context.session
     if request.session is not None:
         session = read_session(request.session)
         opened = run_job(iter_open_sources(session, request.data, request.model, device=request.device))

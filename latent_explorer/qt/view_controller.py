@@ -1,18 +1,20 @@
 """The central scatter's wiring: explorer state → points, colours, selection; scatter gestures → state.
 
-The controller owns what the state does not: fitted PCA models (once per encoding and latent kind), the
-t-SNE and user layouts with their cache, and the hover card. Views never talk to the scatter about points
-or colours directly; they write ``state.view``, ``state.color_by``, ``state.selection`` … and this object
-redraws. The selection is a set of sample indices, so it survives every switch of view.
+What the views derive from the codes (PCA fits per latent kind, t-SNE and user layouts, their projections)
+is `core.view_state.ViewState`, evented and without Qt; this controller keeps it up to date (running PCA and
+t-SNE as jobs), maps it and the explorer state onto the scatter, and shows the hover card. Views never talk
+to the scatter about points or colours directly; they write ``state.view``, ``state.color_by``,
+``state.selection`` … and this object redraws. The selection is a set of sample indices, so it survives every
+switch of view.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -20,44 +22,22 @@ from PySide6.QtGui import QKeySequence, QShortcut
 
 from latent_explorer.core.errors import DatasetError, LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress
-from latent_explorer.core.projections import MapLayout, PCAModel, Projection, RawAxes, load_coordinates
-from latent_explorer.core.state import ViewSpec
+from latent_explorer.core.projections import PCAModel, Projection, RawAxes, load_coordinates
+from latent_explorer.core.state import ExplorerState, ViewSpec
 from latent_explorer.core.tsne import TSNECache, TSNEError, TSNEParams, array_fingerprint, iter_tsne
+from latent_explorer.core.view_state import DEFAULT_VIEW, Layout, ViewState
 from latent_explorer.qt.hover_card import hover_pixmap
-
-if TYPE_CHECKING:
-    from latent_explorer.qt.main_window import MainWindow
+from latent_explorer.qt.scatter import LatentScatter
+from latent_explorer.workers.runner import JobRunner
 
 TSNE_JOB = "tsne"
 PCA_JOB = "pca"
 PCA_INLINE_WORK = 2e8  # n·d² multiply-adds fitted right away; a bigger PCA is fitted in a worker
 CONTINUOUS = {"z_norm": "‖z‖", "recon_error": "reconstruction error", "mean_logvar": "mean log σ²"}
-DEFAULT_VIEW = ViewSpec("pca", 0, 1)
-
-
-@dataclass
-class Layout:
-    """A precomputed map of the dataset: a t-SNE run (finished or stopped) or coordinates from a file."""
-
-    key: str
-    kind: str  # "tsne" | "custom"
-    coords: np.ndarray  # (N, 2)
-    name: str
-    source: str  # what it was made from: "latent" (dropped with the codes), "pixels" or "file" (with the dataset)
-    finished: bool = True
-    note: str = ""  # "running 150/750", "stopped at 150/750"
-
-    def title(self) -> str:
-        prefix = "t-SNE " if self.kind == "tsne" else ""
-        return f"{prefix}{self.name}" + (f" ({self.note})" if self.note else "")
-
-    def axis_labels(self) -> tuple[str, str]:
-        base = "t-SNE" if self.kind == "tsne" else self.name
-        return f"{base} 1", f"{base} 2"
 
 
 class ViewController(QObject):
-    """Keeps the scatter in step with ``window.state`` and turns the scatter's signals into state changes."""
+    """Keeps the scatter in step with the explorer state and turns the scatter's signals into state changes."""
 
     layouts_changed = Signal()  # a layout was added, finished, stopped or dropped
     pca_changed = Signal()  # a PCA model was fitted (or dropped with the codes)
@@ -66,28 +46,23 @@ class ViewController(QObject):
     missing_changed = Signal(int)  # rows of the current view that are NaN/inf (drawn as missing)
     message = Signal(str)
 
-    def __init__(self, window: MainWindow, scatter):
-        super().__init__(window)
-        self.window = window
-        self.state = window.state
-        self.runner = window.runner
+    def __init__(self, parent: QObject, state: ExplorerState, runner: JobRunner, scatter: LatentScatter,
+                 errors: Any):
+        super().__init__(parent)
+        self.state = state
+        self.runner = runner
+        self.errors = errors  # an ErrorReporter (show_error)
         self.scatter = scatter
         self.tsne_cache = TSNECache()
-        self.layouts: dict[str, Layout] = {}
+        self.view_state = ViewState()
+        self.view_state.events.layouts.connect(self.layouts_changed.emit)
+        self.view_state.events.pca.connect(self.pca_changed.emit)
         self.xy: np.ndarray | None = None
         self.missing = 0
-        self._pca: dict[str, PCAModel] = {}
-        self._maps: dict[tuple[str, str], MapLayout] = {}
         self._coloured_n = -1
-        self._tsne_key: str | None = None
-        self._tsne_source = ""
         self._follow_tsne = False
         self._connect_state()
         self._connect_scatter()
-        self.runner.progress.connect(self._on_job_progress)
-        self.runner.finished.connect(self._on_job_finished)
-        self.runner.failed.connect(self._on_job_ended)
-        self.runner.cancelled.connect(self._on_job_cancelled)
 
     def _connect_state(self) -> None:
         events = self.state.events
@@ -125,7 +100,27 @@ class ViewController(QObject):
     @property
     def pca(self) -> PCAModel | None:
         """The PCA of the plotted codes (z or mu), if fitted."""
-        return self._pca.get(self.latent_kind())
+        return self.view_state.pca(self.latent_kind())
+
+    @property
+    def layouts(self) -> dict[str, Layout]:
+        return self.view_state.layouts
+
+    @property
+    def _tsne_key(self) -> str | None:
+        return self.view_state.tsne_key
+
+    @_tsne_key.setter
+    def _tsne_key(self, key: str | None) -> None:
+        self.view_state.tsne_key = key
+
+    @property
+    def _tsne_source(self) -> str:
+        return self.view_state.tsne_source
+
+    @_tsne_source.setter
+    def _tsne_source(self, source: str) -> None:
+        self.view_state.tsne_source = source
 
     def view_dimensions(self, kind: str) -> int:
         """How many axes the raw or PCA view can pick from (0 when there is nothing to pick)."""
@@ -137,11 +132,7 @@ class ViewController(QObject):
         return codes.latent_dim
 
     def is_valid(self, view: ViewSpec) -> bool:
-        codes = self.state.codes
-        if view.kind in ("raw", "pca"):
-            d = codes.latent_dim if codes is not None else 0
-            return 0 <= view.i < d and 0 <= view.j < d
-        return view.key in self.layouts
+        return self.view_state.is_valid(view, self.state.codes)
 
     def points_for(self, view: ViewSpec) -> np.ndarray | None:
         latent = self.state.latent()
@@ -164,21 +155,9 @@ class ViewController(QObject):
         return layout.axis_labels() if layout is not None else ("", "")
 
     def current_projection(self) -> Projection | None:
-        """The projection of ``state.view``: what turns a point of the plane back into a code."""
-        view, latent = self.state.view, self.state.latent()
-        if latent is None:
-            return None
-        if view.kind == "raw":
-            return RawAxes(view.i, view.j)
-        if view.kind == "pca":
-            return self.pca.plane(view.i, view.j) if self.pca is not None else None
-        layout = self.layouts.get(view.key)
-        if layout is None:
-            return None
-        cache_key = (view.key, self.latent_kind())
-        if cache_key not in self._maps:
-            self._maps[cache_key] = MapLayout(layout.coords, latent, layout.name, kind=layout.kind)
-        return self._maps[cache_key]
+        """The projection of ``state.view``: what turns a point of the plane back into a code (None while the
+        view does not exist for these codes, e.g. PCA 1/18 asked of 8-dimensional codes before it falls back)."""
+        return self.view_state.projection(self.state.view, self.state.latent(), self.latent_kind())
 
     # ------------------------------------------------------------------ switching views
     def show_raw(self, i: int, j: int) -> None:
@@ -322,16 +301,13 @@ class ViewController(QObject):
         self.runner.cancel(PCA_JOB)
         if self._tsne_source == "latent":
             self.runner.cancel(TSNE_JOB)
-        self._pca.clear()
-        self._maps.clear()
         self._coloured_n = -1
         self._on_hovered(-1)
-        self._drop_layouts({"latent"})
+        self.view_state.codes_changed(codes)
         if codes is not None:
-            self._drop_layouts({"pixels", "file"}, keep=lambda layout: len(layout.coords) == len(codes))
             self._ensure_pca()
-        self.pca_changed.emit()
-        view = self.state.view if codes is None or self.is_valid(self.state.view) else DEFAULT_VIEW
+        self.view_state.events.pca.emit()  # once the small PCAs are fitted: listeners find them
+        view = self.view_state.valid_view(self.state.view, codes)
         if view != self.state.view:
             self.state.view = view  # redraws
         else:
@@ -340,17 +316,9 @@ class ViewController(QObject):
     def _on_dataset(self) -> None:
         if self._tsne_source in ("pixels", "file"):
             self.runner.cancel(TSNE_JOB)
-        self._drop_layouts({"pixels", "file"})
-
-    def _drop_layouts(self, sources: set[str], keep: Callable[[Layout], bool] | None = None) -> None:
-        gone = [k for k, v in self.layouts.items() if v.source in sources and not (keep and keep(v))]
-        for key in gone:
-            del self.layouts[key]
-        self._maps = {k: v for k, v in self._maps.items() if k[0] not in gone}
-        if gone:
-            self.layouts_changed.emit()
-            if self.state.view.key in gone:
-                self.state.view = DEFAULT_VIEW
+        gone = self.view_state.dataset_changed()
+        if self.state.view.key in gone:
+            self.state.view = DEFAULT_VIEW
 
     def _on_view(self) -> None:
         if self.state.codes is not None and not self.is_valid(self.state.view):
@@ -360,7 +328,6 @@ class ViewController(QObject):
         self.refresh_points()
 
     def _on_use_mu(self) -> None:
-        self._maps.clear()
         self._ensure_pca()
         self.pca_changed.emit()
         self._coloured_n = -1
@@ -420,18 +387,18 @@ class ViewController(QObject):
     def _ensure_pca(self) -> None:
         """Fit the PCA of the plotted codes: at once when small, else in a worker (70k × 256 takes a second)."""
         kind, latent, codes = self.latent_kind(), self.state.latent(), self.state.codes
-        if latent is None or kind in self._pca:
+        if latent is None or self.view_state.pca(kind) is not None:
             return
         n, d = latent.shape
         if n * d * d <= PCA_INLINE_WORK:
-            self._pca[kind] = PCAModel.fit(latent)
+            self.view_state.pca_fits[kind] = PCAModel.fit(latent)  # before anyone listens: no event
             return
 
         def job() -> Job[tuple]:
             yield Progress("fitting PCA", 0, None, f"{n:,} × {d}")
             return codes, kind, PCAModel.fit(latent)
 
-        self.runner.start(PCA_JOB, job)
+        self.runner.start(PCA_JOB, job, title="PCA", on_done=self._on_pca_fitted)
 
     # ------------------------------------------------------------------ t-SNE
     def tsne_input(self, params: TSNEParams) -> tuple[Callable[[], np.ndarray], str, str, str]:
@@ -470,7 +437,7 @@ class ViewController(QObject):
         try:
             loader, input_key, source, key = self.tsne_input(params)
         except LatentExplorerError as exc:
-            self.window.show_error(exc, "t-SNE")
+            self.errors.show_error(exc, "t-SNE")
             return None
         cached = self.tsne_cache.layout(input_key, params)
         if cached is not None:
@@ -486,7 +453,8 @@ class ViewController(QObject):
             data = loader()
             return (yield from iter_tsne(data, params, cache, input_key))
 
-        self.runner.start(TSNE_JOB, job)
+        self.runner.start(TSNE_JOB, job, title="t-SNE", on_progress=self._on_tsne_progress, on_done=self._on_tsne_done,
+                          on_cancel=self._on_tsne_cancelled, on_error=self._on_tsne_failed)
         self.tsne_running.emit(True)
         return key
 
@@ -496,19 +464,19 @@ class ViewController(QObject):
     def is_tsne_running(self) -> bool:
         return self.runner.is_running(TSNE_JOB)
 
+    def running_tsne_key(self) -> str | None:
+        """The key of the t-SNE layout being computed (a session saves it once it has finished or stopped)."""
+        return self._tsne_key
+
+    def put_layout(self, layout: Layout) -> None:
+        """Add or replace a layout exactly as given (key, origin, note): a session restoring its maps."""
+        self._put_layout(layout)
+
     def _put_layout(self, layout: Layout) -> None:
-        self.layouts[layout.key] = layout
-        self._maps = {k: v for k, v in self._maps.items() if k[0] != layout.key}
-        self.layouts_changed.emit()
+        self.view_state.put_layout(layout)
 
     def _stream(self, key: str, coords: np.ndarray, note: str, finished: bool) -> None:
-        layout = self.layouts.get(key)
-        added = layout is None
-        if added:
-            layout = Layout(key, "tsne", coords, key, self._tsne_source)
-        layout.coords, layout.note, layout.finished = coords, note, finished
-        self.layouts[key] = layout
-        self._maps = {k: v for k, v in self._maps.items() if k[0] != key}
+        _, added = self.view_state.stream(key, coords, note, finished)
         if self._follow_tsne:
             self._follow_tsne = False
             if self.state.view != ViewSpec("tsne", key=key):
@@ -520,28 +488,27 @@ class ViewController(QObject):
         if added or finished:
             self.layouts_changed.emit()
 
-    @Slot(str, object)
-    def _on_job_progress(self, name: str, progress: Progress) -> None:
-        if name == TSNE_JOB and self._tsne_key and isinstance(progress, Progress) and progress.partial is not None:
+    def _on_tsne_progress(self, progress: Progress) -> None:
+        if self._tsne_key and isinstance(progress, Progress) and progress.partial is not None:
             self._stream(self._tsne_key, progress.partial, f"running {progress.done}/{progress.total}", False)
 
-    @Slot(str, object)
-    def _on_job_finished(self, name: str, result: Any) -> None:
-        if name == PCA_JOB:
-            codes, kind, model = result
-            if codes is self.state.codes:
-                self._pca[kind] = model
-                self.pca_changed.emit()
-                if self.state.view.kind == "pca":
-                    self.refresh_points()
-        elif name == TSNE_JOB and self._tsne_key:
+    def _on_pca_fitted(self, result: Any) -> None:
+        codes, kind, model = result
+        if codes is self.state.codes:
+            self.view_state.set_pca(kind, model)
+            self.message.emit("PCA fitted")
+            if self.state.view.kind == "pca":
+                self.refresh_points()
+
+    def _on_tsne_done(self, result: np.ndarray) -> None:
+        if self._tsne_key:
             key, self._tsne_key, self._tsne_source = self._tsne_key, None, ""
             self._stream(key, result, "", True)
             self.tsne_running.emit(False)
+            self.message.emit(f"t-SNE finished: {len(result):,} points")
 
-    @Slot(str, object)
-    def _on_job_cancelled(self, name: str, partial_layout: Any) -> None:
-        if name != TSNE_JOB or not self._tsne_key:
+    def _on_tsne_cancelled(self, partial_layout: Any) -> None:
+        if not self._tsne_key:
             return
         key, self._tsne_key = self._tsne_key, None
         layout = self.layouts.get(key)
@@ -553,11 +520,11 @@ class ViewController(QObject):
         self._follow_tsne = False
         self.tsne_running.emit(False)
 
-    @Slot(str, object)
-    def _on_job_ended(self, name: str, exc: Exception) -> None:
-        if name == TSNE_JOB and self._tsne_key:
+    def _on_tsne_failed(self, exc: BaseException) -> bool:
+        if self._tsne_key:
             self._tsne_key, self._tsne_source, self._follow_tsne = None, "", False
             self.tsne_running.emit(False)
+        return False  # the error reporter tells the user
 
     # ------------------------------------------------------------------ user coordinates
     def load_coordinates(self, path: str | Path) -> str | None:
@@ -569,7 +536,7 @@ class ViewController(QObject):
                 raise DatasetError("load a dataset before coordinates for it", path=path)
             coords = load_coordinates(path, n)
         except LatentExplorerError as exc:
-            self.window.show_error(exc, "Coordinates")
+            self.errors.show_error(exc, "Coordinates")
             return None
         return self.add_layout(Path(path).stem, coords)
 

@@ -63,33 +63,45 @@ def load_codes(model, quick: bool):
     return dataset, run_job(iter_encode(model, dataset, with_reconstruction=False)), "random images (no Fashion-MNIST)"
 
 
+class FakeView:
+    """The view state as the decoder panel uses it, without a scatter to keep in step."""
+
+    pca = None
+    layouts: dict = {}
+    xy = None
+
+    def current_projection(self):
+        return None
+
+    def load_coordinates(self, path):
+        return None
+
+
 def make_host():
-    """The parts of the main window the decoder panel needs, without the rest of the app's work."""
-    from PySide6.QtCore import QSettings, Signal
+    """The decoder feature installed alone against a context, without the rest of the app's work (no scatter to
+    draw markers on: the figures are the decoder's own)."""
+    from PySide6.QtCore import QObject, QSettings, Signal
     from PySide6.QtWidgets import QMainWindow
 
-    from latent_explorer.core.state import ExplorerState
-    from latent_explorer.qt.panels.decoder import create_panels
-    from latent_explorer.workers.runner import JobRunner
+    class NoScatter(QObject):
+        """The scatter's signals the decoder listens to, and markers that go nowhere."""
 
-    class Host(QMainWindow):
-        closing = Signal()
+        sigMouseMoved = Signal(float, float)
+        sigViewChanged = Signal(object)
+        plot_item = None
 
-        def closeEvent(self, event):  # noqa: N802 - Qt name
-            self.closing.emit()
-            super().closeEvent(event)
+        def set_marker(self, name, xy, color=None):
+            pass
 
-        def __init__(self):
-            super().__init__()
-            self.settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
-            self.state = ExplorerState()
-            self.runner = JobRunner(self)
+    from latent_explorer.qt.features import decoder
+    from latent_explorer.qt.standalone import standalone_context
 
-        def show_error(self, exc, title="Error"):
-            print(f"  error: {title}: {exc}")
-
-    host = Host()
-    panel = create_panels(host)[0].widget
+    host = QMainWindow()
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
+    context = standalone_context(host, settings, scatter=NoScatter(), view=FakeView())
+    context.errors.show_error = lambda exc, title="Error": print(f"  error: {title}: {exc}")
+    panel = decoder.FEATURE.install(context)["decoder"]
+    host.context = context
     host.setCentralWidget(panel)
     host.resize(600, 900)
     host.show()
@@ -192,7 +204,7 @@ def meter_figures(bench: Bench, quick: bool) -> None:
 def grid_figure(bench: Bench, model, codes: np.ndarray, quick: bool) -> None:
     from latent_explorer.core.decoding import decode_grid, torch_threads
     from latent_explorer.core.projections import PCAModel
-    from latent_explorer.qt.panels.decoder_grid import BATCH_THREADS
+    from latent_explorer.qt.features.decoder.grid_tab import BATCH_THREADS
 
     plane = PCAModel.fit(codes).plane(0, 1)
     xy = plane.transform(codes)
@@ -227,12 +239,14 @@ def main() -> int:
     bench.add(f"bare decoder call, one image, {torch.get_num_threads()} threads", default_threads, "ms")
 
     host, panel = make_host()
-    host.state.dataset, host.state.model, host.state.codes = dataset, model, codes
+    state = host.context.state
+    state.dataset, state.model, state.codes = dataset, model, codes
     if not wait_for(app, lambda: panel.prepared is not None and panel.shown_seq == panel.worker.latest_seq):
         print("  the panel did not get ready")
         return 1
     drag = simulate_drag(app, panel)
     drag_figures(bench, drag, baseline_one, panel.worker)
+    host.context.close()  # the decoder stops its threads
     host.close()
 
     meter_figures(bench, args.quick)

@@ -99,7 +99,7 @@ def make_window(model, dataset, codes):
     window.state.dataset = dataset
     window.state.model = model
     window.state.codes = codes
-    panel = window.decoder_panel
+    panel = window.context.decoder
     if not wait_for(app, lambda: window.pca is not None and panel.meter_ready() is not None, 120.0):
         raise RuntimeError("the window did not fit its PCA or build the off-data meter in time")
     return app, window
@@ -109,7 +109,7 @@ def drag_figures(bench: Bench, model, dataset, codes) -> None:
     from PySide6.QtCore import QEventLoop, Qt, QTimer
 
     app, window = make_window(model, dataset, codes)
-    paths = window.paths_panel
+    paths = window.context.interpolation
     xy = window.view_controller.xy
     entry = paths.add_path(snapped_path(xy, STEPS))
     if not wait_for(app, entry.strip_current, 30.0):

@@ -69,6 +69,7 @@ def app_run(data: np.ndarray, params, n_jobs: int) -> tuple[float, np.ndarray, l
             super().__init__()
             self.partials = 0
             self.result: np.ndarray | None = None
+            self.error: BaseException | None = None
             self.lateness: list[float] = []
             self._last = time.perf_counter()
             self.loop = QEventLoop()
@@ -79,26 +80,21 @@ def app_run(data: np.ndarray, params, n_jobs: int) -> tuple[float, np.ndarray, l
             self.lateness.append(max(0.0, (now - self._last) * 1000.0 - TICK_MS))
             self._last = now
 
-        @Slot(str, object)
-        def progress(self, name: str, progress) -> None:
+        def progress(self, progress) -> None:
             if progress.partial is not None:
                 self.partials += 1
 
-        @Slot(str, object)
-        def done(self, name: str, result) -> None:
+        def done(self, result) -> None:
             self.result = result
             self.loop.quit()
 
-        @Slot(str, object)
-        def failed(self, name: str, exc) -> None:
+        def failed(self, exc) -> bool:
+            self.error = exc
             self.loop.quit()
-            raise exc
+            return True
 
     runner = JobRunner()
     receiver = Receiver()
-    runner.progress.connect(receiver.progress)
-    runner.finished.connect(receiver.done)
-    runner.failed.connect(receiver.failed)
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.setInterval(TICK_MS)
@@ -107,8 +103,11 @@ def app_run(data: np.ndarray, params, n_jobs: int) -> tuple[float, np.ndarray, l
     t0 = time.perf_counter()
     receiver._last = t0
     timer.start()
-    runner.start("tsne", lambda: iter_tsne(data, params, cache, "bench", n_jobs=n_jobs))
+    runner.start("tsne", lambda: iter_tsne(data, params, cache, "bench", n_jobs=n_jobs), on_progress=receiver.progress,
+                 on_done=receiver.done, on_error=receiver.failed)
     receiver.loop.exec()
+    if receiver.error is not None:
+        raise receiver.error
     elapsed = time.perf_counter() - t0
     timer.stop()
     runner.shutdown()

@@ -53,23 +53,23 @@ def test_session_naming_a_code_model_asks_first(main_window, qtbot, tmp_path):
     manifest = _python_model(tmp_path / "m")
     session = write_session(tmp_path / "s.lxs", Session(dataset=SourceRef(str(_data(tmp_path))),
                                                         model=SourceRef(str(manifest))))
-    manager = main_window.session_manager
+    manager = main_window.context.session
     asked = []
-    manager.ask_run_code = lambda artifact: asked.append(artifact) or False
+    main_window.sources.consent = lambda parent, exc: asked.append(exc) or False
     manager._message = lambda *args, **kwargs: None  # the problem report; its text is checked below
     assert manager.open_session(session)
-    qtbot.waitUntil(lambda: not main_window.runner.is_running() and main_window.state.dataset is not None,
-                    timeout=60000)
+    qtbot.waitUntil(lambda: bool(asked) and not main_window.runner.is_running()
+                    and main_window.state.dataset is not None, timeout=60000)
     assert [str(f) for f in asked[0].code_files] == [str(tmp_path / "m" / "ae.py")]
     assert main_window.state.model is None and not (tmp_path / "m" / "imported").exists()
     assert any("ae.py" in p for p in manager.restore_problems)
 
-    manager.ask_run_code = lambda artifact: True
+    main_window.sources.consent = lambda parent, exc: True
     assert manager.open_session(session)
     qtbot.waitUntil(lambda: main_window.state.codes is not None, timeout=60000)
     assert (tmp_path / "m" / "imported").exists()
     (tmp_path / "m" / "imported").unlink()
-    manager.ask_run_code = lambda artifact: asked.append("again") or False  # remembered: not asked again
+    main_window.sources.consent = lambda parent, exc: asked.append("again") or False  # remembered: not asked again
     assert manager.open_session(session)
     qtbot.waitUntil(lambda: not main_window.runner.is_running() and main_window.state.model is not None,
                     timeout=60000)

@@ -1,0 +1,254 @@
+"""The view panel: which 2-D view the scatter shows, the t-SNE parameters, and what colours the points.
+
+It only reads and writes the explorer state and asks the view controller to run t-SNE or load
+coordinates; the controller redraws the scatter.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from latent_explorer.core.state import ViewSpec
+from latent_explorer.core.tsne import INITIALISATIONS, TSNEError, TSNEParams
+from latent_explorer.qt.context import FeatureContext
+
+TSNE_INPUTS = (("z", "z (the codes)"), ("mu", "μ (VAE means)"), ("pca", "PCA of the codes"),
+               ("pixels", "raw pixels"))
+
+
+def _spin(low: float, high: float, value: float, step: float = 1.0, decimals: int = 0, tip: str = ""):
+    box = QDoubleSpinBox() if decimals else QSpinBox()
+    box.setRange(low, high)
+    if decimals:
+        box.setDecimals(decimals)
+    box.setSingleStep(step)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+class ViewPanel(QWidget):
+    """Projection selector (raw axes, PCA, t-SNE and loaded layouts), t-SNE parameters, colouring."""
+
+    def __init__(self, context: FeatureContext):
+        super().__init__()
+        self.errors = context.errors
+        self.sources = context.sources
+        self.state = context.state
+        self.controller = context.view
+        self._last_axes = {"raw": (0, 1), "pca": (0, 1)}
+        self._syncing = False
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._build_view_box())
+        layout.addWidget(self._build_tsne_box())
+        layout.addWidget(self._build_colour_box())
+        layout.addStretch(1)
+        events = self.state.events
+        events.view.connect(self.sync_view)
+        events.codes.connect(self.sync_all)
+        events.dataset.connect(self.sync_colour_modes)
+        events.color_by.connect(self.sync_colour_modes)
+        events.use_mu.connect(self._sync_use_mu)
+        if getattr(events, "cluster_labels", None) is not None:
+            events.cluster_labels.connect(self.sync_colour_modes)
+        self.controller.layouts_changed.connect(self.sync_view)
+        self.controller.pca_changed.connect(self.sync_view)
+        self.controller.tsne_running.connect(self._on_tsne_running)
+        self.sync_all()
+
+    # ------------------------------------------------------------------ building
+    def _build_view_box(self) -> QGroupBox:
+        box = QGroupBox("View")
+        grid = QGridLayout(box)
+        self.view_combo = QComboBox()
+        self.view_combo.setToolTip("raw latent axes, principal components, t-SNE layouts and loaded coordinates")
+        self.view_combo.activated.connect(self._on_view_chosen)
+        load = QPushButton("Load…")
+        load.setToolTip("add a view from an (N, 2) coordinates file (.npy, .npz, .csv), e.g. your own UMAP")
+        load.clicked.connect(self.sources.ask_load_coordinates)
+        self.x_list, self.y_list = QListWidget(), QListWidget()
+        for axis, widget in enumerate((self.x_list, self.y_list)):
+            widget.setMinimumHeight(90)
+            widget.setToolTip("the arrow keys step through the dimensions (also over the scatter: ←/→ x, ↑/↓ y)")
+            widget.currentRowChanged.connect(lambda row, a=axis: self._on_axis_row(a, row))
+        grid.addWidget(self.view_combo, 0, 0, 1, 2)
+        grid.addWidget(load, 0, 2)
+        grid.addWidget(QLabel("x axis"), 1, 0)
+        grid.addWidget(QLabel("y axis"), 1, 1)
+        grid.addWidget(self.x_list, 2, 0)
+        grid.addWidget(self.y_list, 2, 1, 1, 2)
+        return box
+
+    def _build_tsne_box(self) -> QGroupBox:
+        box = QGroupBox("t-SNE")
+        form = QFormLayout(box)
+        self.tsne_input = QComboBox()
+        self.tsne_input.setToolTip("what t-SNE embeds: the codes, a PCA of them, or the pixels (to compare)")
+        self.pca_components = _spin(2, 4096, 50, tip="number of principal components for the PCA input")
+        self.perplexity = _spin(1, 1000, 30, 5, 1, "about how many neighbours each point keeps close")
+        self.early_exaggeration = _spin(1, 200, 12, 1, 1, "exaggeration during the first phase")
+        self.early_iterations = _spin(0, 5000, 250, 50, tip="iterations of the early exaggeration phase")
+        self.exaggeration = _spin(1, 50, 1, 0.5, 2, "exaggeration after the first phase (>1: tighter clusters)")
+        self.iterations = _spin(0, 20000, 500, 50, tip="iterations after the early exaggeration phase")
+        self.seed = _spin(0, 2**31 - 1, 0, tip="random seed for the neighbour search and the initialisation")
+        self.initialisation = QComboBox()
+        self.initialisation.addItems(list(INITIALISATIONS))
+        self.run_button = QPushButton("Run t-SNE")
+        self.run_button.clicked.connect(self._on_run_clicked)
+        form.addRow("input", self.tsne_input)
+        form.addRow("PCA components", self.pca_components)
+        form.addRow("perplexity", self.perplexity)
+        form.addRow("early exaggeration", self.early_exaggeration)
+        form.addRow("early iterations", self.early_iterations)
+        form.addRow("exaggeration", self.exaggeration)
+        form.addRow("iterations", self.iterations)
+        form.addRow("seed", self.seed)
+        form.addRow("initialisation", self.initialisation)
+        form.addRow(self.run_button)
+        self.tsne_input.currentIndexChanged.connect(
+            lambda: self.pca_components.setEnabled(self.tsne_input.currentData() == "pca"))
+        return box
+
+    def _build_colour_box(self) -> QGroupBox:
+        box = QGroupBox("Colour")
+        row = QHBoxLayout()
+        self.colour_combo = QComboBox()
+        self.colour_combo.activated.connect(self._on_colour_chosen)
+        row.addWidget(QLabel("colour by"))
+        row.addWidget(self.colour_combo, 1)
+        self.use_mu = QCheckBox("plot μ instead of sampled z (VAE)")
+        self.use_mu.toggled.connect(self._on_use_mu_toggled)
+        column = QVBoxLayout(box)
+        column.addLayout(row)
+        column.addWidget(self.use_mu)
+        return box
+
+    # ------------------------------------------------------------------ state → widgets
+    def sync_all(self) -> None:
+        codes = self.state.codes
+        variational = codes is not None and codes.is_variational
+        current = self.tsne_input.currentData() or "z"
+        self.tsne_input.blockSignals(True)
+        self.tsne_input.clear()
+        for key, title in TSNE_INPUTS:
+            if key != "mu" or variational:
+                self.tsne_input.addItem(title, key)
+        self.tsne_input.setCurrentIndex(max(0, self.tsne_input.findData(current)))
+        self.tsne_input.blockSignals(False)
+        self.pca_components.setEnabled(self.tsne_input.currentData() == "pca")
+        if codes is not None:
+            self.pca_components.setMaximum(codes.latent_dim)
+        self._sync_use_mu()
+        self.use_mu.setEnabled(variational)
+        self.sync_colour_modes()
+        self.sync_view()
+
+    def sync_view(self) -> None:
+        """Fill the view selector and the axis lists from the state (without writing back)."""
+        self._syncing = True
+        try:
+            view = self.state.view
+            self.view_combo.clear()
+            self.view_combo.addItem("PCA", "pca")
+            self.view_combo.addItem("raw latent axes", "raw")
+            for key, layout in self.controller.layouts.items():
+                self.view_combo.addItem(layout.title(), f"layout:{key}")
+            wanted = view.kind if view.kind in ("raw", "pca") else f"layout:{view.key}"
+            self.view_combo.setCurrentIndex(max(0, self.view_combo.findData(wanted)))
+            self._fill_axis_lists(view)
+        finally:
+            self._syncing = False
+
+    def _fill_axis_lists(self, view: ViewSpec) -> None:
+        names: list[str] = []
+        if view.kind == "raw" and self.state.codes is not None:
+            names = [f"z{k}" for k in range(self.state.codes.latent_dim)]
+        elif view.kind == "pca" and self.controller.pca is not None:
+            pca = self.controller.pca
+            names = [pca.component_label(k) for k in range(pca.n_components)]
+        for widget, row in ((self.x_list, view.i), (self.y_list, view.j)):
+            if [widget.item(k).text() for k in range(widget.count())] != names:
+                widget.clear()
+                widget.addItems(names)
+            widget.setCurrentRow(row if names and row < len(names) else -1)
+            widget.setEnabled(bool(names))
+        if view.kind in ("raw", "pca"):
+            self._last_axes[view.kind] = (view.i, view.j)
+
+    def sync_colour_modes(self) -> None:
+        self.colour_combo.clear()
+        for mode, title in self.controller.colour_modes():
+            self.colour_combo.addItem(title, mode)
+        index = self.colour_combo.findData(self.state.color_by)
+        if index < 0:
+            self.colour_combo.addItem(f"{self.state.color_by} (not available)", self.state.color_by)
+            index = self.colour_combo.count() - 1
+        self.colour_combo.setCurrentIndex(index)
+
+    def _sync_use_mu(self) -> None:
+        self.use_mu.blockSignals(True)
+        self.use_mu.setChecked(self.state.use_mu)
+        self.use_mu.blockSignals(False)
+
+    @Slot(bool)
+    def _on_tsne_running(self, running: bool) -> None:
+        self.run_button.setText("Stop t-SNE" if running else "Run t-SNE")
+
+    # ------------------------------------------------------------------ widgets → state
+    def _on_view_chosen(self, index: int) -> None:
+        choice = self.view_combo.itemData(index)
+        if choice in ("raw", "pca"):
+            i, j = self._last_axes[choice]
+            if max(i, j) >= self.controller.view_dimensions(choice):  # remembered from a wider model
+                i, j = 0, 1
+            self.state.view = ViewSpec(choice, i, j)
+        elif isinstance(choice, str) and choice.startswith("layout:"):
+            self.controller.show_layout(choice.removeprefix("layout:"))
+
+    def _on_axis_row(self, axis: int, row: int) -> None:
+        view = self.state.view
+        if self._syncing or row < 0 or view.kind not in ("raw", "pca"):
+            return
+        i, j = (row, view.j) if axis == 0 else (view.i, row)
+        self.state.view = ViewSpec(view.kind, i, j)
+
+    def tsne_params(self) -> TSNEParams:
+        return TSNEParams(input=self.tsne_input.currentData() or "z", pca_components=self.pca_components.value(),
+                          perplexity=self.perplexity.value(), early_exaggeration=self.early_exaggeration.value(),
+                          early_exaggeration_iter=self.early_iterations.value(),
+                          exaggeration=self.exaggeration.value(), n_iter=self.iterations.value(),
+                          seed=self.seed.value(), initialization=self.initialisation.currentText())
+
+    def _on_run_clicked(self) -> None:
+        if self.controller.is_tsne_running():
+            self.controller.cancel_tsne()
+            return
+        try:
+            params = self.tsne_params()
+        except TSNEError as exc:
+            self.errors.show_error(exc, "t-SNE")
+            return
+        self.controller.run_tsne(params)
+
+    def _on_colour_chosen(self, index: int) -> None:
+        mode = self.colour_combo.itemData(index)
+        if mode:
+            self.state.color_by = mode
+
+    def _on_use_mu_toggled(self, checked: bool) -> None:
+        self.state.use_mu = bool(checked)
