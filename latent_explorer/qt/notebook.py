@@ -101,7 +101,7 @@ def open_window(model: Any, dataset: Any, codes: Any = None, block: bool = False
     if codes is not None:
         window.state.codes = codes
     else:
-        window.encode()
+        window.sources.encode()
     handle = WindowHandle(window, app)
     if block:
         app.exec()
