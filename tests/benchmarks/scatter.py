@@ -1,11 +1,11 @@
 """Scatter frame times at every kind of view: the app's LatentScatter, pyqtgraph's stock item, a bare numpy raster.
 
 Three view classes, each the median over ``RANGES`` different ranges (random centres drawn from the points, so
-every range holds data): the whole cloud (jittered a little in position and size), medium (10 % of the cloud's
-width) and deep zoom (1 %). A frame is timed from the range change until Qt has painted *everything* that
-change triggered: events are processed until no paint arrives for ``SETTLE_ROUNDS`` rounds in a row, and the
-number of paints per change is reported. CPU time (``time.process_time``, every thread of this process) and
-wall time are reported apart; on this shared machine CPU time is the stable figure.
+every range holds data): the whole cloud (every point in view, jittered a little in position and size), medium
+(10 % of the cloud's width and height) and deep zoom (1 %). A frame is timed from the range change until Qt has
+painted *everything* that change triggered: events are processed until no paint arrives for ``SETTLE_ROUNDS``
+rounds in a row, and the number of paints per change is reported. CPU time (``time.process_time``, every thread
+of this process) and wall time are reported apart; on this shared machine CPU time is the stable figure.
 
 Baselines, interleaved range by range in the same process, on a plot area of the same size (``WIDTH`` ×
 ``HEIGHT`` device pixels; the raster paint engine of the offscreen platform):
@@ -67,19 +67,19 @@ def synthetic_points(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def view_ranges(xy: np.ndarray, fraction: float | None, count: int, rng) -> list[tuple[float, float, float, float]]:
-    """``count`` different (x0, x1, y0, y1): the whole cloud jittered, or squares ``fraction`` of its width
-    around randomly drawn points (the plot area is 4:3, so the y range is 3/4 of the x range)."""
+    """``count`` different (x0, x1, y0, y1): the whole cloud (every point in view) jittered in position and size,
+    or windows ``fraction`` of the cloud's width and height around randomly drawn points."""
     lo, hi = xy.min(axis=0), xy.max(axis=0)
-    span = float(max(hi - lo))
+    span = hi - lo
     views = []
     for _ in range(count):
         if fraction is None:
-            half = 0.5 * span * rng.uniform(1.02, 1.10)
+            half = 0.5 * span * rng.uniform(1.03, 1.10)
             centre = (lo + hi) / 2 + rng.uniform(-0.01, 0.01, 2) * span
         else:
             half = 0.5 * span * fraction
             centre = xy[rng.integers(len(xy))]
-        views.append((centre[0] - half, centre[0] + half, centre[1] - 0.75 * half, centre[1] + 0.75 * half))
+        views.append((centre[0] - half[0], centre[0] + half[0], centre[1] - half[1], centre[1] + half[1]))
     return views
 
 
