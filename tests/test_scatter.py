@@ -607,3 +607,21 @@ def test_a_newer_layout_wins_over_a_sort_still_running(scatter, qtbot):
     p = scatter.map_to_widget(*second[7])
     assert scatter.nearest(p.x(), p.y()) == 7
     np.testing.assert_allclose(scatter._points.lo, second.min(axis=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("diameter", [1, 2, 3, 4, 5])
+def test_dilation_is_the_maximum_over_the_dot(diameter):
+    from latent_explorer.core.splat import dilate_max
+
+    rng = np.random.default_rng(diameter)
+    image = ((rng.random((40, 50)) < 0.05) * rng.integers(1, 60000, (40, 50))).astype(np.uint16)
+    stamp = disc_stamp(diameter)
+    got = dilate_max(image, stamp, (np.empty_like(image), np.empty_like(image)))
+    anchor = (diameter - 1) // 2
+    padded = np.pad(image, diameter)
+    expected = np.zeros_like(image)
+    for r, c in np.argwhere(stamp):
+        dy, dx = r - anchor, c - anchor  # a point at (y, x) also colours (y + dy, x + dx)
+        shifted = padded[diameter - dy:diameter - dy + 40, diameter - dx:diameter - dx + 50]
+        expected = np.maximum(expected, shifted)
+    np.testing.assert_array_equal(got, expected)

@@ -244,18 +244,9 @@ def dilate_max(image: np.ndarray, stamp: np.ndarray, scratch: tuple[np.ndarray, 
     anchor = (d - 1) // 2
     if stamp.all():
         run, result = scratch if scratch is not None else (np.empty_like(image), np.empty_like(image))
-        np.copyto(run, image)
-        for dx in range(-anchor, d - anchor):
-            if dx > 0:
-                np.maximum(run[:, dx:], image[:, :-dx], out=run[:, dx:])
-            elif dx < 0:
-                np.maximum(run[:, :dx], image[:, -dx:], out=run[:, :dx])
-        np.copyto(result, run)
-        for dy in range(-anchor, d - anchor):
-            if dy > 0:
-                np.maximum(result[dy:], run[:-dy], out=result[dy:])
-            elif dy < 0:
-                np.maximum(result[:dy], run[-dy:], out=result[:dy])
+        shifts = [s for s in range(-anchor, d - anchor) if s]
+        _max_of_shifts(image, run, shifts, axis=1)
+        _max_of_shifts(run, result, shifts, axis=0)
         return result
     runs: dict[tuple[int, int], np.ndarray] = {}
 
@@ -286,6 +277,27 @@ def dilate_max(image: np.ndarray, stamp: np.ndarray, scratch: tuple[np.ndarray, 
         else:
             np.maximum(result[:dy], run[-dy:], out=result[:dy])
     return result
+
+
+def _max_of_shifts(src: np.ndarray, dst: np.ndarray, shifts: list[int], axis: int) -> None:
+    """dst = the maximum of ``src`` shifted by each of ``shifts`` (and not shifted) along ``axis``; the first shift
+    writes ``dst`` outright, so no pass is spent copying."""
+
+    def cut(a: np.ndarray, lo: int | None, hi: int | None) -> np.ndarray:
+        return a[:, lo:hi] if axis == 1 else a[lo:hi]
+
+    first = True
+    for s in shifts:
+        # dst[i] takes src[i - s]: for s > 0 the part [s:], for s < 0 the part [:s]
+        target, source = ((s, None), (None, -s)) if s > 0 else ((None, s), (-s, None))
+        base = src if first else dst
+        np.maximum(cut(base, *target), cut(src, *source), out=cut(dst, *target))
+        if first:
+            rest = (None, s) if s > 0 else (s, None)  # the border the shift does not reach
+            np.copyto(cut(dst, *rest), cut(src, *rest))
+            first = False
+    if first:
+        np.copyto(dst, src)
 
 
 def key_lut(palette: np.ndarray, opacity: float) -> np.ndarray:
