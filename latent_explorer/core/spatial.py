@@ -30,8 +30,13 @@ def centre_of(xy: np.ndarray) -> np.ndarray:
 def centred_float32(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(xs, ys, rows, centre): float32 offsets from ``centre`` of the finite rows, and which rows they are."""
     xy = np.asarray(xy)
-    finite = np.isfinite(xy).all(axis=1)
-    rows = np.flatnonzero(finite).astype(np.int32 if len(xy) < 2**31 else np.int64)
+    index_type = np.int32 if len(xy) < 2**31 else np.int64
+    with np.errstate(over="ignore", invalid="ignore"):
+        all_finite = bool(np.isfinite(xy.sum()))  # one reduction; huge values overflowing fall to the full test
+    if all_finite:
+        rows = np.arange(len(xy), dtype=index_type)
+    else:
+        rows = np.flatnonzero(np.isfinite(xy).all(axis=1)).astype(index_type)
     centre = centre_of(xy)
     if len(rows) == len(xy):
         xs = (xy[:, 0] - centre[0]).astype(np.float32)

@@ -366,11 +366,12 @@ class LatentScatter(QWidget):
         """Colour slot of every point and the (256, 3) slot palette for the current colouring."""
         n = self.n_points
         if self._mode == "categorical" and self._labels is not None:
-            labels = self._labels
-            valid = (labels >= 0) & (labels < len(self._names))
-            slots = np.full(n, MISSING_SLOT, np.uint8)
-            slots[valid] = (labels[valid] % MAX_SLOTS + 1).astype(np.uint8)
-            return slots, slot_palette(self._class_colors)
+            # one table look-up per point: class k → slot k % MAX_SLOTS + 1; anything else is clipped to -1 or
+            # n_classes, both reading the last entry: missing
+            n_classes = len(self._names)
+            table = np.full(n_classes + 1, MISSING_SLOT, np.uint8)
+            table[:n_classes] = np.arange(n_classes) % MAX_SLOTS + 1
+            return table[np.clip(self._labels, -1, n_classes)], slot_palette(self._class_colors)
         if self._mode == "continuous" and self._values is not None:
             level = quantize(self._values, *self._levels, MAX_SLOTS)
             slots = np.where(level < 0, MISSING_SLOT, level + 1).astype(np.uint8)
@@ -378,17 +379,21 @@ class LatentScatter(QWidget):
         return np.ones(n, np.uint8), slot_palette(np.array([self._uniform_color], np.uint8))
 
     def _restyle(self) -> None:
-        slots, palette = self._color_slots()
+        """The style changed: what look-ups may find now, and the layers, built when the next frame is drawn."""
         self._shown = None
         if self._mode == "categorical" and self._hidden and self._labels is not None:
             self._shown = ~np.isin(self._labels, np.fromiter(self._hidden, self._labels.dtype))
+        self.cloud.set_layer_source(self._build_layers)
+        if self._hovered >= 0 and self._shown is not None and not self._shown[self._hovered]:
+            self._set_hovered(-1)
+
+    def _build_layers(self) -> tuple[list, np.ndarray]:
+        slots, palette = self._color_slots()
         selected = None
         if len(self._selection):
             selected = np.zeros(self.n_points, bool)
             selected[self._selection] = True
-        self.cloud.set_layers(build_layers(self._points, slots, palette, self._shown, selected), palette)
-        if self._hovered >= 0 and self._shown is not None and not self._shown[self._hovered]:
-            self._set_hovered(-1)
+        return build_layers(self._points, slots, palette, self._shown, selected), palette
 
     def _show_color_bar(self, on: bool, lut: np.ndarray | None = None) -> None:
         if not on:
