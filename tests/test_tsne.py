@@ -174,6 +174,8 @@ def test_neighbour_methods_are_checked_and_cached_apart(blobs, monkeypatch):
     from latent_explorer.core.tsne import neighbour_method
 
     assert neighbour_method(TSNEParams(), 300) == "exact"
+    assert neighbour_method(TSNEParams(), 70_000, 32) == "exact"  # the fastest measured there
+    assert neighbour_method(TSNEParams(), 70_000, 784) == "annoy"  # pixels: exact search costs n² d
     assert neighbour_method(TSNEParams(neighbors="pynndescent"), 300) == "pynndescent"
     with pytest.raises(TSNEError, match="neighbour search must be one of"):
         TSNEParams(neighbors="faiss")

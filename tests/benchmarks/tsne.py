@@ -202,7 +202,7 @@ def main() -> int:
                 wall, cpu = time_neighbours(data, method, n_jobs)
                 bench.add(f"{label}: neighbours, {method} (wall)", wall, "s")
                 bench.add(f"{label}: neighbours, {method} (CPU)", cpu, "s")
-            print(f"  [{label}: the app's default search here: {neighbour_method(params, n)}]")
+            print(f"  [{label}: the app's default search here: {neighbour_method(params, *data.shape)}]")
         ref_runs, app_runs = [], []
         for rep in range(bench.args.repeat):
             for path in (("opentsne", "app") if rep % 2 == 0 else ("app", "opentsne")):
