@@ -625,3 +625,25 @@ def test_dilation_is_the_maximum_over_the_dot(diameter):
         shifted = padded[diameter - dy:diameter - dy + 40, diameter - dx:diameter - dx + 50]
         expected = np.maximum(expected, shifted)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_scans_before_the_grid_agree_with_the_grid():
+    from latent_explorer.core.spatial import brute_in_polygon, brute_in_rect, brute_nearest, centred_float32
+
+    rng = np.random.default_rng(11)
+    xy = np.vstack([rng.normal(0, 1, (5000, 2)), [[np.nan, 1.0], [50.0, -50.0]]])
+    xs, ys, rows, centre = centred_float32(xy)
+    grid = GridIndex(xy)
+    allowed = rng.random(len(xy)) > 0.3
+    for x, y in rng.normal(0, 1.2, (300, 2)):
+        for mask in (None, allowed):
+            expected = grid.nearest(x, y, 0.05, 0.2, allowed=mask)
+            assert brute_nearest(xs, ys, rows, x - centre[0], y - centre[1], 0.05, 0.2, allowed=mask) == expected
+    assert brute_nearest(xs, ys, rows, 50.0 - centre[0], -50.0 - centre[1], 1.0, 1.0) == 5001
+    box = (-0.5, 1.0, -2.0, 0.25)
+    shifted = (box[0] - centre[0], box[1] - centre[0], box[2] - centre[1], box[3] - centre[1])
+    np.testing.assert_array_equal(brute_in_rect(xs, ys, rows, *shifted, allowed=allowed),
+                                  grid.in_rect(*box, allowed=allowed))
+    lasso = np.array([[-1.0, -1.0], [1.5, -0.5], [0.2, 1.2]])
+    np.testing.assert_array_equal(brute_in_polygon(xs, ys, rows, lasso - centre, allowed=allowed),
+                                  grid.in_polygon(lasso, allowed=allowed))

@@ -53,11 +53,13 @@ def brute_nearest(xs: np.ndarray, ys: np.ndarray, rows: np.ndarray, x: float, y:
     order): a few milliseconds at a million points, for look-ups while the grid is being built."""
     if not (rx > 0 and ry > 0 and np.isfinite([x, y, rx, ry]).all()) or len(xs) == 0:
         return -1
-    d2 = np.square((xs - np.float32(x)) * np.float32(1.0 / rx))
-    d2 += np.square((ys - np.float32(y)) * np.float32(1.0 / ry))
+    # the points in the vertical strip |x - x0| <= rx first (two passes over all), the rest on those few
+    dx = xs - np.float32(x)
+    np.abs(dx, out=dx)
+    near = np.flatnonzero(dx <= np.float32(rx) * np.float32(1.0001))
+    near = near[np.abs(ys[near] - np.float32(y)) <= np.float32(ry) * np.float32(1.0001)]
     if allowed is not None:
-        d2[~allowed[rows]] = np.inf
-    near = np.flatnonzero(d2 <= 1.0)
+        near = near[allowed[rows[near]]]
     if near.size == 0:
         return -1
     # distances again in float64 for the few candidates, as the grid measures them
@@ -156,7 +158,9 @@ class GridIndex:
         cell = self._axis_cells(ys, 1)
         cell += col * np.int32(per_axis)
         del col
-        order = np.argsort(cell, kind="stable")
+        # numpy's SIMD quicksort: 5× faster than a stable sort; the order inside a cell does not matter (ties
+        # are broken by row explicitly, and the same input always sorts the same way)
+        order = np.argsort(cell)
         self.index = rows[order]
         self.x = xs[order]
         self.y = ys[order]
@@ -215,7 +219,8 @@ class GridIndex:
         cand = self._candidates(x - rx, x + rx, y - ry, y + ry)
         if cand.size == 0:
             return -1
-        d2 = ((self.x[cand] - x) / rx) ** 2 + ((self.y[cand] - y) / ry) ** 2
+        # in float64, like `brute_nearest` (a float32 array minus a Python float stays float32 in numpy 2)
+        d2 = ((self.x[cand].astype(np.float64) - x) / rx) ** 2 + ((self.y[cand].astype(np.float64) - y) / ry) ** 2
         if allowed is not None:
             d2[~allowed[self.index[cand]]] = np.inf
         best = float(d2.min())
