@@ -36,7 +36,6 @@ MISSING_SLOT = 254
 MAX_SLOTS = 253  # palette entries 1..253
 MAX_COUNT = 127
 DESELECTED_ALPHA = 0.45
-DUMP_PIXEL = 0  # where points off the canvas are written: a corner of the padding, never shown
 SPARSE_STAMP_SHARE = 0.5  # stamp dots point by point below this many stamp pixels per canvas pixel
 
 
@@ -279,6 +278,12 @@ def dilate_max(image: np.ndarray, stamp: np.ndarray, scratch: tuple[np.ndarray, 
     return result
 
 
+def clear_ring(canvas: np.ndarray) -> None:
+    """Zero the outermost rows and columns of a padded canvas: where the points off the canvas were put."""
+    canvas[0] = canvas[-1] = 0
+    canvas[:, 0] = canvas[:, -1] = 0
+
+
 def _max_of_shifts(src: np.ndarray, dst: np.ndarray, shifts: list[int], axis: int) -> None:
     """dst = the maximum of ``src`` shifted by each of ``shifts`` (and not shifted) along ``axis``; the first shift
     writes ``dst`` outright, so no pass is spent copying."""
@@ -383,7 +388,8 @@ class Rasterizer:
     def _pixels(self, layer: Layer, pm: PixelMap, pad: int, width: int, height: int):
         """Flat pixel index (in the padded canvas) of each point of the layer's slice in view, and that slice.
 
-        Points off the canvas get `DUMP_PIXEL`. The index array is scratch space: valid until the next call.
+        Points off the canvas land on its outer ring (see `clear_ring`). The index array is scratch space: valid
+        until the next call.
         """
         i0, i1, whole = self._span(layer, pm, pad, width, height)
         if i1 <= i0:
@@ -403,16 +409,16 @@ class Rasterizer:
                     np.subtract(coords, origin, out=f)
                     f *= np.float32(a)
                     np.add(f, np.float32(b + float(origin) * a + pad), out=out, casting="unsafe")
-        # truncation toward zero puts points just left of / above the canvas in its first column or row: that
-        # is padding, cropped after the dilation, so they do not show
-        np.multiply(row, np.intp(width), out=flat)
-        flat += col
         if not whole:
-            # points off the canvas go to pixel 0, a corner of the padding (cropped; callers that count points
-            # per pixel clear it): cheaper than compressing every array. Negative values read as huge unsigned.
-            ok = col.view(np.uint32) < np.uint32(width)
-            ok &= row.view(np.uint32) < np.uint32(height)
-            flat *= ok
+            # points off the canvas go to its outer ring, padding that no dot reaches the view from (cropped;
+            # callers that count points per pixel clear it): cheaper than compressing every array
+            np.clip(col, 0, width - 1, out=col)
+            np.clip(row, 0, height - 1, out=row)
+        # (truncation toward zero puts points just left of / above the canvas in its first column or row: the
+        # same ring)
+        row *= np.int32(width)
+        row += col
+        np.copyto(flat, row)  # numpy scatters through intp indices twice as fast as through int32
         return flat, np.s_[i0:i1]
 
     def render(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, lut: np.ndarray,
@@ -476,7 +482,7 @@ class Rasterizer:
                 # ufunc.at with matching dtypes takes numpy's fast path (no bincount-sized allocation per frame)
                 np.add.at(counts, flat, self._ones_u32[:flat.size])
         if counts is not None:
-            counts[DUMP_PIXEL] = 0  # the points off the canvas (see `_pixels`)
+            clear_ring(counts.reshape(h, w))  # the points off the canvas (see `_pixels`)
             np.minimum(counts, np.uint32(MAX_COUNT), out=counts)
             counts <<= np.uint32(8)
             keys |= counts
@@ -503,7 +509,8 @@ class Rasterizer:
             for k in range(3):
                 weights = layer.rgb[k, sl]
                 np.add.at(sums[k + 1], flat, weights)
-        sums[:, DUMP_PIXEL] = 0  # the points off the canvas (see `_pixels`)
+        for plane in sums:
+            clear_ring(plane.reshape(h, w))  # the points off the canvas (see `_pixels`)
         filled = np.flatnonzero(sums[0])
         argb = np.zeros(size, np.uint32)
         if filled.size:
