@@ -1,8 +1,13 @@
 """Find points fast: a uniform grid over 2-D coordinates for hover look-ups, rectangles and lassos.
 
-The grid is built once per layout (one argsort), a query touches only the cells under the search rectangle, so
-the point under the mouse is found in well under a millisecond among a million. Radii are given per axis
-(in data units), which makes the search a circle in *screen* space whatever the aspect ratio of the view.
+The grid is built once per layout (one argsort, safe to run off the GUI thread) and its order is shared with the
+rasteriser: cells are numbered column by column, so the points of any range of grid columns are one slice of
+the sorted arrays (what a frame reads) and the points of one cell are one slice too (what a look-up reads).
+Coordinates are kept as float32 offsets from a centre near the bulk of the points (the median of a sample),
+8 bytes per point, exact to about 1e-7 of the cloud's extent. A query touches only the cells under its search
+rectangle, so the point under the mouse is found in well under a millisecond among a million. Radii are given
+per axis (in data units), which makes the search a circle in *screen* space whatever the aspect ratio of the
+view. `brute_nearest` answers the same question over unsorted points, for the moment before the grid exists.
 """
 
 from __future__ import annotations
@@ -11,51 +16,188 @@ import numpy as np
 
 POINTS_PER_CELL = 4
 MAX_CELLS_PER_AXIS = 2048
+CENTRE_SAMPLE = 10_000
+
+
+def centre_of(xy: np.ndarray) -> np.ndarray:
+    """(2,) float64: the median of an evenly strided sample of the finite rows (cheap, robust to outliers)."""
+    step = max(1, len(xy) // CENTRE_SAMPLE)
+    sample = xy[::step]
+    sample = sample[np.isfinite(sample).all(axis=1)]
+    return np.median(sample, axis=0).astype(np.float64) if len(sample) else np.zeros(2)
+
+
+def centred_float32(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(xs, ys, rows, centre): float32 offsets from ``centre`` of the finite rows, and which rows they are."""
+    xy = np.asarray(xy)
+    index_type = np.int32 if len(xy) < 2**31 else np.int64
+    with np.errstate(over="ignore", invalid="ignore"):
+        all_finite = bool(np.isfinite(xy.sum()))  # one reduction; huge values overflowing fall to the full test
+    if all_finite:
+        rows = np.arange(len(xy), dtype=index_type)
+    else:
+        rows = np.flatnonzero(np.isfinite(xy).all(axis=1)).astype(index_type)
+    centre = centre_of(xy)
+    if len(rows) == len(xy):
+        xs = (xy[:, 0] - centre[0]).astype(np.float32)
+        ys = (xy[:, 1] - centre[1]).astype(np.float32)
+    else:
+        xs = (xy[rows, 0] - centre[0]).astype(np.float32)
+        ys = (xy[rows, 1] - centre[1]).astype(np.float32)
+    return xs, ys, rows, centre
+
+
+def brute_nearest(xs: np.ndarray, ys: np.ndarray, rows: np.ndarray, x: float, y: float, rx: float, ry: float,
+                  allowed: np.ndarray | None = None) -> int:
+    """`GridIndex.nearest` over every point (centred float32 ``xs``, ``ys`` of the original ``rows``, in row
+    order): a few milliseconds at a million points, for look-ups while the grid is being built."""
+    if not (rx > 0 and ry > 0 and np.isfinite([x, y, rx, ry]).all()) or len(xs) == 0:
+        return -1
+    # the points in the vertical strip |x - x0| <= rx first (two passes over all), the rest on those few
+    dx = xs - np.float32(x)
+    np.abs(dx, out=dx)
+    near = np.flatnonzero(dx <= np.float32(rx) * np.float32(1.0001))
+    near = near[np.abs(ys[near] - np.float32(y)) <= np.float32(ry) * np.float32(1.0001)]
+    if allowed is not None:
+        near = near[allowed[rows[near]]]
+    if near.size == 0:
+        return -1
+    # distances again in float64 for the few candidates, as the grid measures them
+    dx = (xs[near].astype(np.float64) - x) / rx
+    dy = (ys[near].astype(np.float64) - y) / ry
+    d = dx * dx + dy * dy
+    best = d.min()
+    if not best <= 1.0:
+        return -1
+    return int(rows[near[d == best]].min())
+
+
+def brute_in_rect(xs: np.ndarray, ys: np.ndarray, rows: np.ndarray, x0: float, x1: float, y0: float, y1: float,
+                  allowed: np.ndarray | None = None) -> np.ndarray:
+    """`GridIndex.in_rect` over every point (centred coordinates), for the moment before the grid exists."""
+    x0, x1 = min(x0, x1), max(x0, x1)
+    y0, y1 = min(y0, y1), max(y0, y1)
+    if len(xs) == 0 or not np.isfinite([x0, x1, y0, y1]).all():
+        return np.zeros(0, np.int64)
+    inside = _inside(xs, ys, x0, x1, y0, y1)
+    picked = rows[inside].astype(np.int64)
+    if allowed is not None:
+        picked = picked[allowed[picked]]
+    return np.sort(picked)
+
+
+def brute_in_polygon(xs: np.ndarray, ys: np.ndarray, rows: np.ndarray, polygon: np.ndarray,
+                     allowed: np.ndarray | None = None) -> np.ndarray:
+    """`GridIndex.in_polygon` over every point (centred coordinates and polygon)."""
+    poly = _clean_polygon(polygon)
+    if len(poly) < 3 or len(xs) == 0:
+        return np.zeros(0, np.int64)
+    (x0, y0), (x1, y1) = poly.min(axis=0), poly.max(axis=0)
+    box = np.flatnonzero(_inside(xs, ys, x0, x1, y0, y1))
+    inside = points_in_polygon(xs[box].astype(np.float64), ys[box].astype(np.float64), poly)
+    picked = rows[box[inside]].astype(np.int64)
+    if allowed is not None:
+        picked = picked[allowed[picked]]
+    return np.sort(picked)
+
+
+def _inside(px: np.ndarray, py: np.ndarray, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
+    """Inclusive rectangle test, compared in float64 so that the bounds are not rounded to float32."""
+    px, py = px.astype(np.float64), py.astype(np.float64)
+    return (px >= x0) & (px <= x1) & (py >= y0) & (py <= y1)
+
+
+def _clean_polygon(polygon: np.ndarray) -> np.ndarray:
+    poly = np.asarray(polygon, dtype=np.float64)
+    return poly[np.isfinite(poly).all(axis=1)]
 
 
 class GridIndex:
-    """Points of an (N, 2) array bucketed into a grid; NaN/inf rows are left out."""
+    """Points of an (N, 2) array bucketed into a grid; NaN/inf rows are left out.
+
+    ``GridIndex(xy)`` builds it from raw coordinates; `GridIndex.from_centred` from float32 offsets already made
+    (the scatter's, so that its sort serves both the rasteriser and the look-ups). Public arrays, in grid order:
+    ``x``, ``y`` (float32 offsets from ``centre``), ``index`` (original row of each), ``starts`` (where each
+    cell begins; cells numbered column by column, ``cell = col * ny + row``).
+    """
 
     def __init__(self, xy: np.ndarray):
-        xy = np.asarray(xy, dtype=np.float64)
-        finite = np.isfinite(xy).all(axis=1)
-        self.n_total = len(xy)
-        self.index = np.flatnonzero(finite)
-        pts = xy[self.index]
-        n = len(pts)
+        xs, ys, rows, centre = centred_float32(np.asarray(xy, dtype=np.float64))
+        self._build(xs, ys, rows, centre, len(xy))
+
+    @classmethod
+    def from_centred(cls, xs: np.ndarray, ys: np.ndarray, rows: np.ndarray, centre: np.ndarray,
+                     n_total: int) -> GridIndex:
+        """The grid of float32 offsets ``xs``, ``ys`` from ``centre`` of the original ``rows`` (not copied
+        beyond the sorted arrays it keeps)."""
+        grid = cls.__new__(cls)
+        grid._build(xs, ys, rows, centre, n_total)
+        return grid
+
+    def _build(self, xs: np.ndarray, ys: np.ndarray, rows: np.ndarray, centre: np.ndarray, n_total: int) -> None:
+        self.n_total = n_total
+        self.centre = np.asarray(centre, np.float64)
+        n = len(xs)
         if n:
             # quantile bounds keep the cells useful when a few points lie far away (they go to the border cells)
-            lo = np.quantile(pts, 0.001, axis=0) if n > 1000 else pts.min(axis=0)
-            hi = np.quantile(pts, 0.999, axis=0) if n > 1000 else pts.max(axis=0)
+            if n > 1000:
+                step = max(1, n // 100_000)
+                lo = np.array([np.quantile(xs[::step], 0.001), np.quantile(ys[::step], 0.001)], np.float64)
+                hi = np.array([np.quantile(xs[::step], 0.999), np.quantile(ys[::step], 0.999)], np.float64)
+            else:
+                lo = np.array([xs.min(), ys.min()], np.float64)
+                hi = np.array([xs.max(), ys.max()], np.float64)
         else:
             lo, hi = np.zeros(2), np.ones(2)
         span = np.maximum(hi - lo, 1e-12)
         per_axis = int(np.clip(np.sqrt(max(n, 1) / POINTS_PER_CELL), 1, MAX_CELLS_PER_AXIS))
         self.shape = (per_axis, per_axis)  # (ny, nx)
-        self.origin = lo
+        self.origin = lo  # in centred coordinates
         self.cell_size = span / per_axis
-        cells = self._cell_of(pts)
-        cell_id = cells[:, 1] * per_axis + cells[:, 0]
-        order = np.argsort(cell_id)
-        self.index = self.index[order]
-        self.x = np.ascontiguousarray(pts[order, 0])
-        self.y = np.ascontiguousarray(pts[order, 1])
-        self.starts = np.searchsorted(cell_id[order], np.arange(per_axis * per_axis + 1))
+        col = self._axis_cells(xs, 0)
+        cell = self._axis_cells(ys, 1)
+        cell += col * np.int32(per_axis)
+        del col
+        # numpy's SIMD quicksort: 5× faster than a stable sort; the order inside a cell does not matter (ties
+        # are broken by row explicitly, and the same input always sorts the same way)
+        order = np.argsort(cell)
+        self.index = rows[order]
+        self.x = xs[order]
+        self.y = ys[order]
+        counts = np.bincount(cell, minlength=per_axis * per_axis)
+        del cell, order
+        self.starts = np.zeros(per_axis * per_axis + 1, np.int64)
+        np.cumsum(counts, out=self.starts[1:])
 
     def __len__(self) -> int:
         return len(self.index)
 
-    def _cell_of(self, pts: np.ndarray) -> np.ndarray:
-        cells = np.floor((pts - self.origin) / self.cell_size)
-        return np.clip(np.nan_to_num(cells), 0, self.shape[0] - 1).astype(np.int64)
+    @property
+    def column_starts(self) -> np.ndarray:
+        """(nx + 1,) where each grid column begins in the sorted arrays."""
+        return self.starts[::self.shape[0]]
+
+    def _axis_cells(self, values: np.ndarray, axis: int) -> np.ndarray:
+        """int32 cell coordinate along ``axis`` of centred float32 values, border cells taking the outliers."""
+        scaled = (values - np.float32(self.origin[axis])) * np.float32(1.0 / self.cell_size[axis])
+        np.clip(scaled, 0, self.shape[axis] - 1, out=scaled)
+        return scaled.astype(np.int32)
+
+    def cell_of(self, x: float, y: float) -> tuple[int, int]:
+        """(col, row) of a centred position, clipped to the grid."""
+        n = self.shape[0] - 1
+        cx = (x - self.origin[0]) / self.cell_size[0]
+        cy = (y - self.origin[1]) / self.cell_size[1]
+        return int(np.clip(np.nan_to_num(cx), 0, n)), int(np.clip(np.nan_to_num(cy), 0, n))
 
     def _candidates(self, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
         """Positions (into the grid-sorted arrays) of every point in the cells the rectangle touches."""
-        (cx0, cy0), (cx1, cy1) = self._cell_of(np.array([[x0, y0], [x1, y1]], dtype=np.float64))
-        nx = self.shape[1]
-        rows = np.arange(cy0, cy1 + 1)
-        begins = self.starts[rows * nx + cx0]
-        ends = self.starts[rows * nx + cx1 + 1]
+        cx0, cy0 = self.cell_of(x0, y0)
+        cx1, cy1 = self.cell_of(x1, y1)
+        ny = self.shape[0]
+        cols = np.arange(cx0, cx1 + 1)
+        begins = self.starts[cols * ny + cy0]
+        ends = self.starts[cols * ny + cy1 + 1]
         lengths = ends - begins
         total = int(lengths.sum())
         if total == 0:
@@ -73,10 +215,12 @@ class GridIndex:
         """
         if not (rx > 0 and ry > 0 and np.isfinite([x, y, rx, ry]).all()) or len(self) == 0:
             return -1
+        x, y = x - self.centre[0], y - self.centre[1]
         cand = self._candidates(x - rx, x + rx, y - ry, y + ry)
         if cand.size == 0:
             return -1
-        d2 = ((self.x[cand] - x) / rx) ** 2 + ((self.y[cand] - y) / ry) ** 2
+        # in float64, like `brute_nearest` (a float32 array minus a Python float stays float32 in numpy 2)
+        d2 = ((self.x[cand].astype(np.float64) - x) / rx) ** 2 + ((self.y[cand].astype(np.float64) - y) / ry) ** 2
         if allowed is not None:
             d2[~allowed[self.index[cand]]] = np.inf
         best = float(d2.min())
@@ -86,31 +230,28 @@ class GridIndex:
 
     def in_rect(self, x0: float, x1: float, y0: float, y1: float, allowed: np.ndarray | None = None) -> np.ndarray:
         """Sorted indices of the points with x0 <= x <= x1 and y0 <= y <= y1."""
-        x0, x1 = min(x0, x1), max(x0, x1)
-        y0, y1 = min(y0, y1), max(y0, y1)
+        x0, x1 = min(x0, x1) - self.centre[0], max(x0, x1) - self.centre[0]
+        y0, y1 = min(y0, y1) - self.centre[1], max(y0, y1) - self.centre[1]
         if len(self) == 0 or not np.isfinite([x0, x1, y0, y1]).all():
             return np.zeros(0, np.int64)
         cand = self._candidates(x0, x1, y0, y1)
-        px, py = self.x[cand], self.y[cand]
-        inside = (px >= x0) & (px <= x1) & (py >= y0) & (py <= y1)
-        picked = self.index[cand[inside]]
+        picked = self.index[cand[_inside(self.x[cand], self.y[cand], x0, x1, y0, y1)]].astype(np.int64)
         if allowed is not None:
             picked = picked[allowed[picked]]
         return np.sort(picked)
 
     def in_polygon(self, polygon: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         """Sorted indices of the points inside a closed polygon (M, 2) (even-odd rule)."""
-        poly = np.asarray(polygon, dtype=np.float64)
-        poly = poly[np.isfinite(poly).all(axis=1)]
+        poly = _clean_polygon(polygon) - self.centre
         if len(poly) < 3 or len(self) == 0:
             return np.zeros(0, np.int64)
         (x0, y0), (x1, y1) = poly.min(axis=0), poly.max(axis=0)
         cand = self._candidates(x0, x1, y0, y1)
-        px, py = self.x[cand], self.y[cand]
+        px, py = self.x[cand].astype(np.float64), self.y[cand].astype(np.float64)
         box = (px >= x0) & (px <= x1) & (py >= y0) & (py <= y1)
         cand, px, py = cand[box], px[box], py[box]
         inside = points_in_polygon(px, py, poly)
-        picked = self.index[cand[inside]]
+        picked = self.index[cand[inside]].astype(np.int64)
         if allowed is not None:
             picked = picked[allowed[picked]]
         return np.sort(picked)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from latent_explorer.core.colors import DESELECTED_COLOR, MISSING_VALUE_COLOR
+from latent_explorer.core.spatial import GridIndex, centred_float32
 
 SELECTED_BITS = (1 << 31) | (1 << 15)
 RANK_SHIFT = 16
@@ -35,18 +36,45 @@ MISSING_SLOT = 254
 MAX_SLOTS = 253  # palette entries 1..253
 MAX_COUNT = 127
 DESELECTED_ALPHA = 0.45
+SPARSE_STAMP_SHARE = 0.5  # stamp dots point by point below this many stamp pixels per canvas pixel
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where each column of the hover grid begins in a layer's point order: the points of the columns a frame
+    shows are one slice (see `core.spatial.GridIndex`, whose sort the layers share)."""
+
+    x0: float  # left edge of the first column, centred data units
+    width: float  # of one column
+    starts: np.ndarray  # (n_columns + 1,) positions
+
+    def span(self, lo: float, hi: float) -> tuple[int, int]:
+        """The slice of points whose column overlaps the data interval [lo, hi]."""
+        last = len(self.starts) - 2
+        c0 = int(np.clip(np.floor((lo - self.x0) / self.width), 0, last))
+        c1 = int(np.clip(np.floor((hi - self.x0) / self.width), 0, last))
+        return int(self.starts[c0]), int(self.starts[c1 + 1])
+
+    def subset(self, mask: np.ndarray) -> Columns:
+        """The same columns for the points where ``mask`` is True (kept in order)."""
+        kept = np.zeros(len(mask) + 1, np.int64)
+        np.cumsum(mask, out=kept[1:])
+        return Columns(self.x0, self.width, kept[self.starts])
 
 
 @dataclass
 class Layer:
-    """Points drawn in one pass, sorted by x: centred float32 coordinates and a colour key per point."""
+    """Points drawn in one pass: centred float32 coordinates and a colour key per point, in grid-column order
+    (``columns``) or, before that sort exists, in row order (``columns=None``: every frame reads every point)."""
 
     xs: np.ndarray
     ys: np.ndarray
     keys: np.ndarray | int  # uint32 per point, or one key for all
     slots: np.ndarray | int  # colour slot per point, or one for all
     palette: np.ndarray  # (256, 3) colour of each slot
+    columns: Columns | None = None
     keys16: np.ndarray | int = 0  # the short keys of the full-opacity path (see the module docstring)
+    x_range: tuple[float, float] = (0.0, 0.0)
     y_range: tuple[float, float] = (0.0, 0.0)
     _rgb: np.ndarray | None = None
 
@@ -62,11 +90,13 @@ class Layer:
         return self._rgb
 
     def __post_init__(self) -> None:
-        if len(self.ys):
+        if len(self.xs):
+            self.x_range = (float(self.xs.min()), float(self.xs.max()))
             self.y_range = (float(self.ys.min()), float(self.ys.max()))
         if isinstance(self.keys, np.ndarray):
-            self.keys16 = (((self.keys >> np.uint32(16)) & np.uint32(0xFF00)) | (self.keys & np.uint32(0xFF)))
-            self.keys16 = self.keys16.astype(np.uint16)
+            short = (self.keys >> np.uint32(16)) & np.uint32(0xFF00)
+            short |= self.keys & np.uint32(0xFF)
+            self.keys16 = short.astype(np.uint16)
         else:
             self.keys16 = int(self.keys) & 0xFF | (int(self.keys) >> 16) & 0xFF00
 
@@ -75,27 +105,43 @@ class Layer:
 
 
 class SortedPoints:
-    """The finite rows of an (N, 2) array, sorted by x and centred, as float32 (what every frame reads)."""
+    """The finite rows of an (N, 2) array as centred float32 coordinates (what every frame reads), 12 bytes a
+    point: in grid order once `sorted` has run (``grid`` is then the hover index, sharing the arrays), in row
+    order before (`SortedPoints.unsorted`, cheap enough for the GUI thread: frames then read every point)."""
 
     def __init__(self, xy: np.ndarray):
-        xy = np.asarray(xy, dtype=np.float64)
+        self._adopt(SortedPoints.unsorted(xy).sorted())
+
+    @classmethod
+    def unsorted(cls, xy: np.ndarray) -> SortedPoints:
+        """The finite rows in row order, centred on the median of a sample, with their bounds."""
+        xy = np.asarray(xy)
         if xy.ndim != 2 or xy.shape[1] != 2:
             raise ValueError(f"points must be an (N, 2) array, got shape {xy.shape}")
-        self.n_total = len(xy)
-        finite = np.isfinite(xy).all(axis=1)
-        self.finite = finite
-        rows = np.flatnonzero(finite)
-        pts = xy[rows]
-        if len(pts):
-            self.lo = pts.min(axis=0)
-            self.hi = pts.max(axis=0)
+        points = cls.__new__(cls)
+        points.n_total = len(xy)
+        points.xs, points.ys, points.index, points.center = centred_float32(xy)
+        points.grid = None
+        if len(points.xs):
+            points.lo = points.center + [float(points.xs.min()), float(points.ys.min())]
+            points.hi = points.center + [float(points.xs.max()), float(points.ys.max())]
         else:
-            self.lo = self.hi = np.zeros(2)
-        self.center = (self.lo + self.hi) / 2.0
-        order = np.argsort(pts[:, 0])
-        self.index = rows[order]  # sorted position → original row
-        self.xs = (pts[order, 0] - self.center[0]).astype(np.float32)
-        self.ys = (pts[order, 1] - self.center[1]).astype(np.float32)
+            points.lo = points.hi = np.zeros(2)
+        return points
+
+    def sorted(self) -> SortedPoints:
+        """The same points in grid order, with the grid: the one sort of a layout. Pure numpy, no shared state
+        touched, so it runs in a worker thread while the unsorted points are drawn."""
+        if self.grid is not None:
+            return self
+        out = SortedPoints.__new__(SortedPoints)
+        out.n_total, out.center, out.lo, out.hi = self.n_total, self.center, self.lo, self.hi
+        out.grid = GridIndex.from_centred(self.xs, self.ys, self.index, self.center, self.n_total)
+        out.xs, out.ys, out.index = out.grid.x, out.grid.y, out.grid.index
+        return out
+
+    def _adopt(self, other: SortedPoints) -> None:
+        self.__dict__.update(other.__dict__)
 
     def __len__(self) -> int:
         return len(self.xs)
@@ -103,6 +149,13 @@ class SortedPoints:
     @property
     def missing_count(self) -> int:
         return self.n_total - len(self.xs)
+
+    @property
+    def columns(self) -> Columns | None:
+        """Where each grid column begins (None before the sort)."""
+        if self.grid is None:
+            return None
+        return Columns(float(self.grid.origin[0]), float(self.grid.cell_size[0]), self.grid.column_starts)
 
 
 def build_layers(points: SortedPoints, slots: np.ndarray, palette: np.ndarray, shown: np.ndarray | None = None,
@@ -113,19 +166,22 @@ def build_layers(points: SortedPoints, slots: np.ndarray, palette: np.ndarray, s
     ``shown`` (N,) bool or None for all; ``selected`` (N,) bool or None for no selection.
     """
     slot_sorted = slots[points.index]
-    keys_sorted = point_rank(points.index) | slot_sorted
+    keys_sorted = point_rank(points.index)
+    keys_sorted |= slot_sorted
     keep = None if shown is None else shown[points.index]
+    columns = points.columns
 
     def layer(mask: np.ndarray | None, key_bits: int, grey: bool) -> Layer:
         xs = points.xs if mask is None else points.xs[mask]
         ys = points.ys if mask is None else points.ys[mask]
+        cols = columns if mask is None or columns is None else columns.subset(mask)
         if grey:
-            return Layer(xs, ys, GREY_SLOT, GREY_SLOT, palette)
+            return Layer(xs, ys, GREY_SLOT, GREY_SLOT, palette, cols)
         s = slot_sorted if mask is None else slot_sorted[mask]
         keys = keys_sorted if mask is None else keys_sorted[mask]
         if key_bits:
             keys = keys | np.uint32(key_bits)
-        return Layer(xs, ys, keys, s, palette)
+        return Layer(xs, ys, keys, s, palette, cols)
 
     if selected is None:
         return [layer(keep, 0, grey=False)]
@@ -173,15 +229,24 @@ def disc_stamp(diameter: int) -> np.ndarray:
     return (c[:, None] ** 2 + c[None, :] ** 2) <= (d / 2.0) ** 2 + 0.25
 
 
-def dilate_max(image: np.ndarray, stamp: np.ndarray) -> np.ndarray:
+def dilate_max(image: np.ndarray, stamp: np.ndarray, scratch: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> np.ndarray:
     """Grey-scale dilation (maximum over the stamp) by shifted slices: one horizontal run per stamp row.
 
-    Pixels within the stamp's radius of the border are not valid (the caller pads the canvas).
+    Pixels within the stamp's radius of the border are not valid (the caller pads the canvas). ``scratch``: two
+    arrays shaped like ``image`` to work in (the result is the second), so a frame allocates nothing; a square
+    stamp (every disc up to 3 pixels) is separable: one horizontal and one vertical run, 2 (d - 1) passes.
     """
     d = stamp.shape[0]
     if d <= 1:
         return image
     anchor = (d - 1) // 2
+    if stamp.all():
+        run, result = scratch if scratch is not None else (np.empty_like(image), np.empty_like(image))
+        shifts = [s for s in range(-anchor, d - anchor) if s]
+        _max_of_shifts(image, run, shifts, axis=1)
+        _max_of_shifts(run, result, shifts, axis=0)
+        return result
     runs: dict[tuple[int, int], np.ndarray] = {}
 
     def horizontal(lo: int, hi: int) -> np.ndarray:
@@ -211,6 +276,33 @@ def dilate_max(image: np.ndarray, stamp: np.ndarray) -> np.ndarray:
         else:
             np.maximum(result[:dy], run[-dy:], out=result[:dy])
     return result
+
+
+def clear_ring(canvas: np.ndarray) -> None:
+    """Zero the outermost rows and columns of a padded canvas: where the points off the canvas were put."""
+    canvas[0] = canvas[-1] = 0
+    canvas[:, 0] = canvas[:, -1] = 0
+
+
+def _max_of_shifts(src: np.ndarray, dst: np.ndarray, shifts: list[int], axis: int) -> None:
+    """dst = the maximum of ``src`` shifted by each of ``shifts`` (and not shifted) along ``axis``; the first shift
+    writes ``dst`` outright, so no pass is spent copying."""
+
+    def cut(a: np.ndarray, lo: int | None, hi: int | None) -> np.ndarray:
+        return a[:, lo:hi] if axis == 1 else a[lo:hi]
+
+    first = True
+    for s in shifts:
+        # dst[i] takes src[i - s]: for s > 0 the part [s:], for s < 0 the part [:s]
+        target, source = ((s, None), (None, -s)) if s > 0 else ((None, s), (-s, None))
+        base = src if first else dst
+        np.maximum(cut(base, *target), cut(src, *source), out=cut(dst, *target))
+        if first:
+            rest = (None, s) if s > 0 else (s, None)  # the border the shift does not reach
+            np.copyto(cut(dst, *rest), cut(src, *rest))
+            first = False
+    if first:
+        np.copyto(dst, src)
 
 
 def key_lut(palette: np.ndarray, opacity: float) -> np.ndarray:
@@ -253,6 +345,8 @@ class Rasterizer:
 
     def __init__(self) -> None:
         self._keys: dict[type, np.ndarray] = {}
+        self._dilation: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._slots = np.zeros((0, 0), np.uint8)
         self._sums: np.ndarray | None = None
         self._ones = np.ones(0, np.float32)
         self._ones_u32 = np.ones(0, np.uint32)
@@ -260,46 +354,72 @@ class Rasterizer:
         self._work: tuple[np.ndarray, ...] | None = None
 
     def _scratch(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per-frame work arrays, kept between frames: fresh multi-megabyte arrays cost page faults every frame."""
+        """Per-frame work arrays, kept between frames: fresh multi-megabyte arrays cost page faults every frame.
+
+        (float32 products, int32 columns, int32 rows, intp pixel indices: numpy scatters through intp
+        indices without converting them, twice as fast as through int32.)
+        """
         if self._work is None or len(self._work[0]) < n:
-            self._work = (np.empty(n, np.float32), np.empty(n, np.float32), np.empty(n, np.int32),
-                          np.empty(n, np.int32))
+            self._work = (np.empty(n, np.float32), np.empty(n, np.int32), np.empty(n, np.int32),
+                          np.empty(n, np.intp))
         return tuple(a[:n] for a in self._work)
 
-    def _pixels(self, layer: Layer, pm: PixelMap, pad: int, width: int, height: int):
-        """Flat pixel index (in the padded canvas) of each point of the layer that lands on it, and which.
+    def _dilated(self, image: np.ndarray, stamp: np.ndarray) -> np.ndarray:
+        key = (image.shape, image.dtype.str)
+        if key not in self._dilation:
+            self._dilation = {key: (np.empty_like(image), np.empty_like(image))}
+        return dilate_max(image, stamp, self._dilation[key])
 
-        The index array is scratch space: valid until the next call.
+    @staticmethod
+    def _span(layer: Layer, pm: PixelMap, pad: int, width: int, height: int) -> tuple[int, int, bool]:
+        """(i0, i1, whole): the slice of the layer's points a frame must read, and whether they all land on the
+        canvas (the usual "see everything" frame: then no per-point test)."""
+        if not len(layer):
+            return 0, 0, True
+        cols_spanned = sorted(v * pm.ax + pm.bx + pad for v in layer.x_range)
+        rows_spanned = sorted(v * pm.ay + pm.by + pad for v in layer.y_range)
+        whole = (rows_spanned[0] >= 0 and rows_spanned[1] < height - 1 and cols_spanned[0] >= 0
+                 and cols_spanned[1] < width - 1)
+        if whole or layer.columns is None:
+            return 0, len(layer), whole
+        i0, i1 = layer.columns.span(*pm.x_range(pad))
+        return i0, i1, False
+
+    def _pixels(self, layer: Layer, pm: PixelMap, pad: int, width: int, height: int):
+        """Flat pixel index (in the padded canvas) of each point of the layer's slice in view, and that slice.
+
+        Points off the canvas land on its outer ring (see `clear_ring`). The index array is scratch space: valid
+        until the next call.
         """
-        lo, hi = pm.x_range(pad)
-        i0, i1 = np.searchsorted(layer.xs, [np.float32(lo), np.float32(hi)])
+        i0, i1, whole = self._span(layer, pm, pad, width, height)
         if i1 <= i0:
             return None, None
-        fx, fy, col, row = self._scratch(int(i1 - i0))
-        # (x - x_origin) * a + rest rather than x * a + b: the subtraction of nearby float32 values is exact, so
-        # deep zooms keep sub-pixel accuracy (what remains is the float32 storage: ~1e-7 of the cloud's width)
-        for coords, out, a, b in ((layer.xs[i0:i1], fx, pm.ax, pm.bx), (layer.ys[i0:i1], fy, pm.ay, pm.by)):
-            origin = np.float32(-b / a)
-            np.subtract(coords, origin, out=out)
-            out *= np.float32(a)
-            out += np.float32(b + float(origin) * a + pad)
-        # the whole layer inside the canvas (the usual "see everything" frame): no per-point test
-        rows_spanned = sorted(v * pm.ay + pm.by + pad for v in layer.y_range)
-        cols_spanned = sorted(float(layer.xs[i]) * pm.ax + pm.bx + pad for i in (i0, i1 - 1))
-        ok = None
-        if not (rows_spanned[0] >= 0 and rows_spanned[1] < height - 1 and cols_spanned[0] >= 0
-                and cols_spanned[1] < width - 1):
-            ok = (fy >= 0) & (fy < height) & (fx >= 0) & (fx < width)
-            if ok.all():
-                ok = None
-            else:
-                fx, fy = fx[ok], fy[ok]
-                col, row = col[:len(fx)], row[:len(fx)]
-        np.copyto(col, fx, casting="unsafe")
-        np.copyto(row, fy, casting="unsafe")
+        f, col, row, flat = self._scratch(int(i1 - i0))
+        with np.errstate(invalid="ignore", over="ignore"):  # far-off points overflow the cast; masked below
+            for coords, out, a, b, span in ((layer.xs[i0:i1], col, pm.ax, pm.bx, layer.x_range),
+                                            (layer.ys[i0:i1], row, pm.ay, pm.by, layer.y_range)):
+                if abs(a) * max(abs(span[0]), abs(span[1])) < 2.0 ** 14:
+                    # every product below 16384 pixels: float32 keeps 1/1000 of a pixel, one multiply will do
+                    np.multiply(coords, np.float32(a), out=f)
+                    np.add(f, np.float32(b + pad), out=out, casting="unsafe")
+                else:
+                    # deep zoom: (x - x_origin) * a + rest, since the subtraction of nearby float32 values is
+                    # exact, so pixels stay exact (what remains is the float32 storage, ~1e-7 of the extent)
+                    origin = np.float32(-b / a)
+                    np.subtract(coords, origin, out=f)
+                    f *= np.float32(a)
+                    np.add(f, np.float32(b + float(origin) * a + pad), out=out, casting="unsafe")
+        if not whole:
+            # points off the canvas go to its outer ring, padding that no dot reaches the view from (cropped;
+            # callers that count points per pixel clear it): cheaper than compressing every array
+            np.clip(col, 0, width - 1, out=col)
+            np.clip(row, 0, height - 1, out=row)
+        # (truncation toward zero puts points just left of / above the canvas in its first column or row: the
+        # same ring)
         row *= np.int32(width)
         row += col
-        return row, (np.s_[i0:i1], ok)
+        np.copyto(flat, row)  # numpy scatters through intp indices twice as fast as through int32
+        return flat, np.s_[i0:i1]
 
     def render(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, lut: np.ndarray,
                count: bool) -> np.ndarray:
@@ -311,11 +431,16 @@ class Rasterizer:
 
     def render_slots(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray) -> np.ndarray:
         """(height, width) uint8 colour slot of each pixel, at full opacity: an indexed image for `slot_argb`
-        colours (converting that is cheaper than a 65536-entry table look-up per pixel)."""
+        colours (converting that is cheaper than a 65536-entry table look-up per pixel). The array is the
+        rasteriser's own buffer, overwritten by the next frame."""
         image = self._key_image(layers, pm, stamp, count=False)
+        if self._slots.shape != image.shape:
+            self._slots = np.empty(image.shape, np.uint8)
         if sys.byteorder == "little":
-            return np.ascontiguousarray(image.view(np.uint8)[:, ::2])
-        return (image & np.uint16(0xFF)).astype(np.uint8)
+            np.copyto(self._slots, image.view(np.uint8)[:, ::2])
+        else:
+            np.copyto(self._slots, image & np.uint16(0xFF), casting="unsafe")
+        return self._slots
 
     def _key_image(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, count: bool) -> np.ndarray:
         """The dilated key of every pixel in view: uint32 keys with counts, else uint16 short keys."""
@@ -331,27 +456,38 @@ class Rasterizer:
         if count:
             counts = self._counts = self._counts if self._counts.size == size else np.zeros(size, np.uint32)
             counts.fill(0)
+        # few points in view (a zoom): stamp each point's dot straight into the canvas (numpy's fast
+        # ``maximum.at``, one pass per stamp pixel) instead of dilating the whole canvas afterwards
+        offsets = np.argwhere(stamp) - (stamp.shape[0] - 1) // 2
+        in_view = sum(i1 - i0 for i0, i1, _ in (self._span(layer, pm, pad, w, h) for layer in layers))
+        sparse = not count and in_view * len(offsets) < SPARSE_STAMP_SHARE * size
         for layer in layers:
-            flat, where = self._pixels(layer, pm, pad, w, h)
+            flat, sl = self._pixels(layer, pm, pad, w, h)
             if flat is None:
                 continue
             point_keys = layer.keys if count else layer.keys16
-            if isinstance(point_keys, np.ndarray):
-                sl, ok = where
-                k = point_keys[sl]
-                keys[flat] = k if ok is None else k[ok]
-            else:
-                keys[flat] = point_keys
+            k = point_keys[sl] if isinstance(point_keys, np.ndarray) else point_keys
+            if sparse:
+                # a dot pixel outside the padded canvas wraps to another row's padding: cropped, never seen
+                shifted = np.empty_like(flat)
+                for dy, dx in offsets:
+                    np.add(flat, np.intp(dy * w + dx), out=shifted)
+                    np.clip(shifted, 0, size - 1, out=shifted)
+                    np.maximum.at(keys, shifted, k if isinstance(k, np.ndarray) else keys.dtype.type(k))
+                continue
+            keys[flat] = k
             if counts is not None:
                 if self._ones_u32.size < flat.size:
                     self._ones_u32 = np.ones(flat.size, np.uint32)
                 # ufunc.at with matching dtypes takes numpy's fast path (no bincount-sized allocation per frame)
                 np.add.at(counts, flat, self._ones_u32[:flat.size])
         if counts is not None:
+            clear_ring(counts.reshape(h, w))  # the points off the canvas (see `_pixels`)
             np.minimum(counts, np.uint32(MAX_COUNT), out=counts)
             counts <<= np.uint32(8)
             keys |= counts
-        return dilate_max(keys.reshape(h, w), stamp)[pad:pad + pm.height, pad:pad + pm.width]
+        image = keys.reshape(h, w) if sparse else self._dilated(keys.reshape(h, w), stamp)
+        return image[pad:pad + pm.height, pad:pad + pm.width]
 
     def render_density(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, opacity: float) -> np.ndarray:
         """A log-scaled 2-D histogram at screen resolution; each pixel the mean colour of its points."""
@@ -363,17 +499,18 @@ class Rasterizer:
         sums = self._sums
         sums.fill(0)
         for layer in layers:
-            flat, where = self._pixels(layer, pm, pad, w, h)
+            flat, sl = self._pixels(layer, pm, pad, w, h)
             if flat is None:
                 continue
-            sl, ok = where
             if self._ones.size < flat.size:
                 self._ones = np.ones(flat.size, np.float32)
             # ufunc.at with matching float32 dtypes takes numpy's fast path: faster than bincount here, no allocation
             np.add.at(sums[0], flat, self._ones[:flat.size])
             for k in range(3):
                 weights = layer.rgb[k, sl]
-                np.add.at(sums[k + 1], flat, weights if ok is None else weights[ok])
+                np.add.at(sums[k + 1], flat, weights)
+        for plane in sums:
+            clear_ring(plane.reshape(h, w))  # the points off the canvas (see `_pixels`)
         filled = np.flatnonzero(sums[0])
         argb = np.zeros(size, np.uint32)
         if filled.size:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -49,6 +50,7 @@ class PointCloudItem(pg.GraphicsObject):
         self._version = 0
         self._cache_key: tuple | None = None
         self._frame: QImage | None = None
+        self._layer_source: Callable[[], tuple[list[Layer], np.ndarray]] | None = None
 
     # ------------------------------------------------------------------ data and style
     def set_points(self, points: SortedPoints) -> None:
@@ -63,8 +65,23 @@ class PointCloudItem(pg.GraphicsObject):
             self._bounds = QRectF()
         self.invalidate()
 
+    def set_layer_source(self, source: Callable[[], tuple[list[Layer], np.ndarray]]) -> None:
+        """What to draw, built when the next frame needs it: ``source()`` returns the layers and the palette.
+
+        Styling calls that follow each other (new points, then their colours) then build the layers once.
+        """
+        self._layer_source = source
+        self.invalidate()
+
+    def _layers_now(self) -> list[Layer]:
+        if self._layer_source is not None:
+            source, self._layer_source = self._layer_source, None
+            self.set_layers(*source())
+        return self.layers
+
     def set_layers(self, layers: list[Layer], palette: np.ndarray) -> None:
         """What to draw (see `core.splat.build_layers`) and the (256, 3) colour of each slot."""
+        self._layer_source = None
         self.layers = layers
         if not np.array_equal(palette, self.palette):
             self.palette = palette.copy()
@@ -106,7 +123,7 @@ class PointCloudItem(pg.GraphicsObject):
         return self.point_size / 2.0 + 1.0
 
     def paint(self, painter: QPainter, option=None, widget=None) -> None:
-        if self.points is None or not self.layers:
+        if self.points is None or not self._layers_now():
             return
         view = self.getViewBox()
         if view is None:

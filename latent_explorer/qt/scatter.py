@@ -2,18 +2,23 @@
 
 The cloud is one `PointCloudItem` (rasterised with numpy at device resolution each time the view changes), the
 point under the mouse comes from a `core.spatial.GridIndex` (never from per-point graphics objects), and the
-class legend / colour bar sit beside it. The widget emits what the user does (hover, click, box and lasso
-selections, legend toggles, view changes) and shows what it is told (points, colours, selection, markers); it
-owns no application state.
+class legend / colour bar sit beside it. New coordinates are drawn at once, unsorted; their one sort (into grid
+order, which serves both the frames and the look-ups) runs in a worker thread, and the sorted points replace
+the unsorted ones when it is done; until then look-ups scan every point (a few milliseconds at a million), so
+the scatter answers from the first moment and the GUI thread never waits for the sort.
+
+The widget emits what the user does (hover, click, box and lasso selections, legend toggles, view changes) and
+shows what it is told (points, colours, selection, markers); it owns no application state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCursor, QImage, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -24,20 +29,32 @@ from latent_explorer.core.colors import (
     quantize,
     value_range,
 )
-from latent_explorer.core.spatial import GridIndex, simplify_polyline
+from latent_explorer.core.spatial import brute_in_polygon, brute_in_rect, brute_nearest, simplify_polyline
 from latent_explorer.core.splat import MAX_SLOTS, MISSING_SLOT, SortedPoints, build_layers, slot_palette
 from latent_explorer.qt.legend import ClassLegend
 from latent_explorer.qt.point_cloud import PointCloudItem
+from latent_explorer.qt.scatter_axis import FastAxis
 from latent_explorer.qt.scatter_toolbar import ScatterToolbar
 from latent_explorer.qt.scatter_view import TOOLS, ScatterViewBox
 
 HOVER_RADIUS_PX = 8.0
 HOVER_RATE_HZ = 60
 VIEW_SETTLE_MS = 150
-INDEX_PREBUILD_MS = 250
+SORT_POLL_MS = 5
 LASSO_STEP_PX = 2.0
 RESET_PADDING = 0.03
 SUBTRACT_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+
+
+_SORTER: ThreadPoolExecutor | None = None
+
+
+def sorter() -> ThreadPoolExecutor:
+    """The one worker thread that sorts new layouts for every scatter (pure numpy: it touches no Qt object)."""
+    global _SORTER
+    if _SORTER is None:
+        _SORTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scatter-sort")
+    return _SORTER
 
 
 def selection_mode(modifiers: Qt.KeyboardModifier) -> str:
@@ -47,6 +64,16 @@ def selection_mode(modifiers: Qt.KeyboardModifier) -> str:
     if modifiers & SUBTRACT_MODIFIERS:
         return "subtract"
     return "replace"
+
+
+def compact_labels(labels: np.ndarray) -> np.ndarray:
+    """Class ids as int32 where they fit (half the memory of int64 at a million points), else int64."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iub":
+        labels = labels.astype(np.int64)
+    if labels.size and labels.dtype.itemsize > 4 and (labels.min() < -2**31 or labels.max() >= 2**31):
+        return labels.astype(np.int64, copy=False)
+    return labels.astype(np.int32, copy=False)
 
 
 class PassiveScatterItem(pg.ScatterPlotItem):
@@ -77,8 +104,8 @@ class LatentScatter(QWidget):
     def __init__(self, parent: QWidget | None = None, toolbar: bool = True) -> None:
         super().__init__(parent)
         self._xy = np.zeros((0, 2))
-        self._points = SortedPoints(self._xy)
-        self._grid: GridIndex | None = None
+        self._points = SortedPoints.unsorted(self._xy)
+        self._sorting: Future | None = None
         self._mode = "uniform"  # "uniform" | "categorical" | "continuous"
         self._labels: np.ndarray | None = None
         self._names: list[str] = []
@@ -97,8 +124,13 @@ class LatentScatter(QWidget):
         self.plot_widget = pg.GraphicsLayoutWidget()
         self.plot_widget.setBackground("w")
         self.view_box = ScatterViewBox(self)
-        self.plot_item: pg.PlotItem = self.plot_widget.addPlot(row=0, col=0, viewBox=self.view_box)
+        self.plot_item: pg.PlotItem = self.plot_widget.addPlot(
+            row=0, col=0, viewBox=self.view_box, axisItems={side: FastAxis(side) for side in ("left", "bottom")})
         self.plot_item.hideButtons()
+        for side in ("left", "bottom", "top", "right"):
+            # an SI prefix is never wanted on latent coordinates, and checking for one re-lays the label out
+            # (HTML and geometry) at every range change, hidden axes too: a second paint per frame
+            self.plot_item.getAxis(side).enableAutoSIPrefix(False)
         self.view_box.disableAutoRange()
         self.cloud = PointCloudItem()
         self.cloud.setZValue(-10)  # overlays other panels add (paths, ellipses) go above the points
@@ -145,8 +177,9 @@ class LatentScatter(QWidget):
         self._view_timer.timeout.connect(lambda: self.sigViewChanged.emit(self.visible_rect()))
         self.view_box.sigRangeChanged.connect(self._view_timer.start)
         self.view_box.sigResized.connect(self._place_overlays)
-        self._index_timer = QTimer(self, singleShot=True, interval=INDEX_PREBUILD_MS)
-        self._index_timer.timeout.connect(self._spatial_index)
+        # the sort's result is collected by polling from the GUI thread: the worker never holds a Qt object
+        self._sort_timer = QTimer(self, interval=SORT_POLL_MS)
+        self._sort_timer.timeout.connect(self._collect_sorted)
         self._levels_timer = QTimer(self, singleShot=True, interval=30)
         self._levels_timer.timeout.connect(self._apply_color_bar_levels)
         self.plot_widget.installEventFilter(self)
@@ -190,9 +223,19 @@ class LatentScatter(QWidget):
     def density_mode(self) -> bool:
         return self.cloud.density
 
+    @property
+    def index_ready(self) -> bool:
+        """Whether the points are in grid order (fast look-ups and frames); False while the sort runs."""
+        return self._points.grid is not None or not len(self._points)
+
     def set_points(self, xy: np.ndarray, keep_view: bool = False) -> None:
-        """New coordinates (N, 2). Colours, selection and hidden classes are kept while N stays the same."""
-        xy = np.asarray(xy, dtype=np.float64)
+        """New coordinates (N, 2). Colours, selection and hidden classes are kept while N stays the same.
+
+        Float arrays are kept as given (not copied): the caller must not change them afterwards.
+        """
+        xy = np.asarray(xy)
+        if xy.dtype.kind != "f":
+            xy = xy.astype(np.float64)
         if xy.ndim != 2 or xy.shape[1] != 2:
             raise ValueError(f"set_points takes an (N, 2) array, got shape {xy.shape}")
         if len(xy) != len(self._xy):
@@ -202,9 +245,13 @@ class LatentScatter(QWidget):
             self.legend.hide()
             self._show_color_bar(False)
         self._xy = xy
-        self._points = SortedPoints(xy)
-        self._grid = None
-        self._index_timer.start()
+        self._points = SortedPoints.unsorted(xy)
+        if self._sorting is not None:
+            self._sorting.cancel()  # a layout streamed since: its sort is not wanted any more
+        self._sorting = None
+        if len(self._points) > 1:
+            self._sorting = sorter().submit(self._points.sorted)
+            self._sort_timer.start()
         self.cloud.set_points(self._points)
         self._set_hovered(-1)
         self._restyle()
@@ -212,9 +259,35 @@ class LatentScatter(QWidget):
         if not keep_view:
             self.reset_view()
 
+    @Slot()
+    def _collect_sorted(self) -> None:
+        """Swap in the sorted points once the worker is done (same coordinates: nothing moves on screen)."""
+        future = self._sorting
+        if future is None:
+            self._sort_timer.stop()
+            return
+        if not future.done():
+            return
+        self._sort_timer.stop()
+        self._sorting = None
+        if future.cancelled():
+            return
+        points = future.result()  # a failure in the sort is raised here, in the GUI thread
+        if points.n_total != self._points.n_total or points.xs.size != self._points.xs.size:
+            return
+        self._points = points
+        self.cloud.set_points(points)
+        self._restyle()
+
+    def wait_until_sorted(self, timeout: float | None = None) -> None:
+        """Block until the background sort of the current points is done and swapped in (tests, exports)."""
+        if self._sorting is not None:
+            self._sorting.exception(timeout)
+            self._collect_sorted()
+
     def set_categorical(self, labels: np.ndarray, names: Sequence[str]) -> None:
         """Colour by class: tab10/tab20/glasbey, with a legend (click hides, double-click isolates)."""
-        labels = self._per_point(labels, "labels").astype(np.int64)
+        labels = compact_labels(self._per_point(labels, "labels"))
         names = [str(n) for n in names]
         self._mode, self._labels, self._names = "categorical", labels, names
         self._class_colors = categorical_palette(len(names))
@@ -293,11 +366,12 @@ class LatentScatter(QWidget):
         """Colour slot of every point and the (256, 3) slot palette for the current colouring."""
         n = self.n_points
         if self._mode == "categorical" and self._labels is not None:
-            labels = self._labels
-            valid = (labels >= 0) & (labels < len(self._names))
-            slots = np.full(n, MISSING_SLOT, np.uint8)
-            slots[valid] = (labels[valid] % MAX_SLOTS + 1).astype(np.uint8)
-            return slots, slot_palette(self._class_colors)
+            # one table look-up per point: class k → slot k % MAX_SLOTS + 1; anything else is clipped to -1 or
+            # n_classes, both reading the last entry: missing
+            n_classes = len(self._names)
+            table = np.full(n_classes + 1, MISSING_SLOT, np.uint8)
+            table[:n_classes] = np.arange(n_classes) % MAX_SLOTS + 1
+            return table[np.clip(self._labels, -1, n_classes)], slot_palette(self._class_colors)
         if self._mode == "continuous" and self._values is not None:
             level = quantize(self._values, *self._levels, MAX_SLOTS)
             slots = np.where(level < 0, MISSING_SLOT, level + 1).astype(np.uint8)
@@ -305,17 +379,21 @@ class LatentScatter(QWidget):
         return np.ones(n, np.uint8), slot_palette(np.array([self._uniform_color], np.uint8))
 
     def _restyle(self) -> None:
-        slots, palette = self._color_slots()
+        """The style changed: what look-ups may find now, and the layers, built when the next frame is drawn."""
         self._shown = None
         if self._mode == "categorical" and self._hidden and self._labels is not None:
-            self._shown = ~np.isin(self._labels, np.fromiter(self._hidden, np.int64))
+            self._shown = ~np.isin(self._labels, np.fromiter(self._hidden, self._labels.dtype))
+        self.cloud.set_layer_source(self._build_layers)
+        if self._hovered >= 0 and self._shown is not None and not self._shown[self._hovered]:
+            self._set_hovered(-1)
+
+    def _build_layers(self) -> tuple[list, np.ndarray]:
+        slots, palette = self._color_slots()
         selected = None
         if len(self._selection):
             selected = np.zeros(self.n_points, bool)
             selected[self._selection] = True
-        self.cloud.set_layers(build_layers(self._points, slots, palette, self._shown, selected), palette)
-        if self._hovered >= 0 and self._shown is not None and not self._shown[self._hovered]:
-            self._set_hovered(-1)
+        return build_layers(self._points, slots, palette, self._shown, selected), palette
 
     def _show_color_bar(self, on: bool, lut: np.ndarray | None = None) -> None:
         if not on:
@@ -463,10 +541,28 @@ class LatentScatter(QWidget):
         return inverse.map(viewport)
 
     # ------------------------------------------------------------------ look-ups
-    def _spatial_index(self) -> GridIndex:
-        if self._grid is None:
-            self._grid = GridIndex(self._xy)
-        return self._grid
+    def _find_nearest(self, x: float, y: float, rx: float, ry: float) -> int:
+        """The grid's answer, or a scan of every point while the grid is being built."""
+        points = self._points
+        if points.grid is not None:
+            return points.grid.nearest(x, y, rx, ry, allowed=self._shown)
+        cx, cy = points.center
+        return brute_nearest(points.xs, points.ys, points.index, x - cx, y - cy, rx, ry, allowed=self._shown)
+
+    def _find_in_rect(self, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
+        points = self._points
+        if points.grid is not None:
+            return points.grid.in_rect(x0, x1, y0, y1, allowed=self._shown)
+        cx, cy = points.center
+        return brute_in_rect(points.xs, points.ys, points.index, x0 - cx, x1 - cx, y0 - cy, y1 - cy,
+                             allowed=self._shown)
+
+    def _find_in_polygon(self, polygon: np.ndarray) -> np.ndarray:
+        points = self._points
+        if points.grid is not None:
+            return points.grid.in_polygon(polygon, allowed=self._shown)
+        return brute_in_polygon(points.xs, points.ys, points.index, np.asarray(polygon, np.float64) - points.center,
+                                allowed=self._shown)
 
     def nearest(self, x_px: float, y_px: float, radius_px: float = HOVER_RADIUS_PX) -> int:
         """Index of the shown point nearest to widget pixel (x_px, y_px) within ``radius_px`` pixels, or -1."""
@@ -477,8 +573,7 @@ class LatentScatter(QWidget):
             return -1
         here = self.view_box.mapSceneToView(scene_pos)
         per_px_x, per_px_y = self.view_box.viewPixelSize()
-        return self._spatial_index().nearest(here.x(), here.y(), radius_px * per_px_x, radius_px * per_px_y,
-                                             allowed=self._shown)
+        return self._find_nearest(here.x(), here.y(), radius_px * per_px_x, radius_px * per_px_y)
 
     def _set_hovered(self, index: int) -> None:
         if index == self._hovered:
@@ -504,14 +599,13 @@ class LatentScatter(QWidget):
         self.sigClicked.emit(self._nearest_scene(scene_pos, HOVER_RADIUS_PX))
 
     def on_box(self, rect: QRectF, modifiers: Qt.KeyboardModifier) -> None:
-        picked = self._spatial_index().in_rect(rect.left(), rect.right(), rect.top(), rect.bottom(),
-                                               allowed=self._shown)
+        picked = self._find_in_rect(rect.left(), rect.right(), rect.top(), rect.bottom())
         self.sigSelected.emit(picked, selection_mode(modifiers))
 
     def on_lasso(self, polygon: np.ndarray, modifiers: Qt.KeyboardModifier) -> None:
         per_px = np.array(self.view_box.viewPixelSize(), dtype=np.float64)
         polygon = simplify_polyline(polygon / per_px, LASSO_STEP_PX) * per_px
-        picked = self._spatial_index().in_polygon(polygon, allowed=self._shown)
+        picked = self._find_in_polygon(polygon)
         self.sigSelected.emit(picked, selection_mode(modifiers))
 
     def on_path(self, polyline: np.ndarray) -> None:
@@ -519,13 +613,13 @@ class LatentScatter(QWidget):
 
     def select_polygon(self, polygon: np.ndarray, mode: str = "replace") -> np.ndarray:
         """Indices of the shown points inside a data-space polygon; emits sigSelected like a lasso would."""
-        picked = self._spatial_index().in_polygon(np.asarray(polygon, np.float64), allowed=self._shown)
+        picked = self._find_in_polygon(np.asarray(polygon, np.float64))
         self.sigSelected.emit(picked, mode)
         return picked
 
     def select_rect(self, x0: float, x1: float, y0: float, y1: float, mode: str = "replace") -> np.ndarray:
         """Indices of the shown points inside a data rectangle; emits sigSelected like a box would."""
-        picked = self._spatial_index().in_rect(x0, x1, y0, y1, allowed=self._shown)
+        picked = self._find_in_rect(x0, x1, y0, y1)
         self.sigSelected.emit(picked, mode)
         return picked
 

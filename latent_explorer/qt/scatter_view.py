@@ -46,6 +46,12 @@ class ScatterViewBox(pg.ViewBox):
         self.trace_curve.hide()
         self.addItem(self.trace_curve, ignoreBounds=True)
 
+    def updateViewRange(self, forceX: bool = False, forceY: bool = False) -> None:  # noqa: N802 - pyqtgraph name
+        """pyqtgraph moves the items only when the scene is about to paint, and moving them then schedules a
+        second paint of the whole plot; moving them now makes one range change one paint."""
+        super().updateViewRange(forceX, forceY)
+        self.updateMatrix()
+
     def set_tool(self, tool: str) -> None:
         if tool not in TOOLS:
             raise ValueError(f"unknown tool {tool!r}; choose from {', '.join(TOOLS)}")

@@ -1,11 +1,19 @@
-"""t-SNE of the Fashion-MNIST codes through the app's worker path versus one bare openTSNE call.
+"""t-SNE: the app's default against openTSNE's defaults on the same codes, in one run; and the neighbour searches.
 
-The app's path: `core.tsne.iter_tsne` (affinities → initialisation → optimisation in chunks, a layout copy
-yielded after each chunk) run by the `JobRunner` in a QApplication event loop (offscreen), the partial layouts
-delivered to a slot in the GUI thread. The baseline: ``openTSNE.TSNE(...).fit`` with the same affinities
-method, iterations, seed and thread count, in the same process. While the app's run goes, a 10 ms QTimer on the
-GUI thread records how late each tick is: the GUI must stay responsive while t-SNE runs.
-
+For each size (20,000 and 70,000 Fashion-MNIST codes; 5,000 with --quick):
+- the neighbour search openTSNE offers here, each timed on its own (``PerplexityBasedNN`` with ``method`` =
+  exact, annoy, pynndescent, and hnsw where hnswlib is installed; the first call in the process, so numba's
+  compilation counts for pynndescent, as it does for a user's first run);
+- openTSNE's defaults, ``openTSNE.TSNE(n_jobs, random_state).fit(codes)`` (its own neighbour choice, 250 + 500
+  iterations), against the app's default (`core.tsne.TSNEParams()`: the neighbour search chosen per size, the
+  shorter schedule and the KL stopping rule) run the way the window runs it: `iter_tsne` in a `JobRunner`
+  worker with the partial layouts delivered to a slot on the GUI thread, a 10 ms GUI timer recording how late
+  each tick is. Both paths start from nothing (no cached neighbours) and are interleaved when repeated.
+Quality, for both layouts: the KL divergence under the same affinities (openTSNE's defaults' P, evaluated with
+openTSNE's own FFT objective), and recall@10 — the share of each code's 10 nearest latent neighbours (exact,
+32-d) that are among its 10 nearest neighbours in the map (2,000 codes sampled). Wall and CPU time (every thread
+of the process) are reported apart; the ratio uses wall time, the user's wait.
+Targets: openTSNE / app total time >= 2.0, KL of the app <= 1.05 × openTSNE's, GUI timer lateness p99 <= 50 ms.
 Codes: ``demo:fashion-conv-vae`` encoded once (cached), or PCA-50 of the pixels when that model is missing.
 """
 
@@ -18,6 +26,7 @@ import numpy as np
 from _common import Bench, median, percentile
 
 TICK_MS = 10
+RECALL_SAMPLE = 2000
 _KEEP: list = []  # runners outlive their run: see app_run
 
 
@@ -40,23 +49,36 @@ def fashion_codes(limit: int | None) -> tuple[np.ndarray, str]:
     return data, what
 
 
-def bare_run(data: np.ndarray, params, n_jobs: int) -> tuple[float, np.ndarray]:
-    from openTSNE import TSNE
+def neighbour_methods() -> list[str]:
+    methods = ["exact", "annoy", "pynndescent"]
+    try:
+        import hnswlib  # noqa: F401 - only whether it is installed
+        methods.append("hnsw")
+    except ImportError:
+        pass
+    return methods
+
+
+def time_neighbours(data: np.ndarray, method: str, n_jobs: int) -> tuple[float, float]:
+    """(wall s, CPU s) of openTSNE's perplexity affinities with this neighbour search."""
     from openTSNE.affinity import PerplexityBasedNN
 
-    t0 = time.perf_counter()
-    affinities = PerplexityBasedNN(data, perplexity=params.perplexity, method="auto", n_jobs=n_jobs,
-                                   random_state=params.seed)
-    tsne = TSNE(perplexity=params.perplexity, early_exaggeration=params.early_exaggeration,
-                early_exaggeration_iter=params.early_exaggeration_iter, exaggeration=params.exaggeration,
-                n_iter=params.n_iter, initialization=params.initialization, n_jobs=n_jobs,
-                random_state=params.seed)
-    layout = np.asarray(tsne.fit(data, affinities=affinities))
-    return time.perf_counter() - t0, layout
+    wall, cpu = time.perf_counter(), time.process_time()
+    PerplexityBasedNN(data, perplexity=30, method=method, n_jobs=n_jobs, random_state=0)
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def app_run(data: np.ndarray, params, n_jobs: int) -> tuple[float, np.ndarray, list[float], int]:
-    """Wall time of the worker path, its layout, the GUI timer's lateness per tick (ms), partials received."""
+def opentsne_defaults(data: np.ndarray, n_jobs: int):
+    """openTSNE with every default; returns (wall s, CPU s, layout, its affinities)."""
+    from openTSNE import TSNE
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    embedding = TSNE(n_jobs=n_jobs, random_state=0).fit(data)
+    return time.perf_counter() - wall, time.process_time() - cpu, np.asarray(embedding), embedding.affinities
+
+
+def app_run(data: np.ndarray, params, n_jobs: int):
+    """The worker path: (wall s, CPU s, layout, GUI timer lateness per tick in ms, partial layouts, last message)."""
     from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QTimer, Slot
 
     from latent_explorer.core.tsne import TSNECache, iter_tsne
@@ -68,6 +90,7 @@ def app_run(data: np.ndarray, params, n_jobs: int) -> tuple[float, np.ndarray, l
         def __init__(self):
             super().__init__()
             self.partials = 0
+            self.message = ""
             self.result: np.ndarray | None = None
             self.error: BaseException | None = None
             self.lateness: list[float] = []
@@ -81,6 +104,7 @@ def app_run(data: np.ndarray, params, n_jobs: int) -> tuple[float, np.ndarray, l
             self._last = now
 
         def progress(self, progress) -> None:
+            self.message = progress.message
             if progress.partial is not None:
                 self.partials += 1
 
@@ -99,16 +123,15 @@ def app_run(data: np.ndarray, params, n_jobs: int) -> tuple[float, np.ndarray, l
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.setInterval(TICK_MS)
     timer.timeout.connect(receiver.tick)
-    cache = TSNECache()
-    t0 = time.perf_counter()
-    receiver._last = t0
+    wall, cpu = time.perf_counter(), time.process_time()
+    receiver._last = wall
     timer.start()
-    runner.start("tsne", lambda: iter_tsne(data, params, cache, "bench", n_jobs=n_jobs), on_progress=receiver.progress,
-                 on_done=receiver.done, on_error=receiver.failed)
+    runner.start("tsne", lambda: iter_tsne(data, params, TSNECache(), "bench", n_jobs=n_jobs),
+                 on_progress=receiver.progress, on_done=receiver.done, on_error=receiver.failed)
     receiver.loop.exec()
     if receiver.error is not None:
         raise receiver.error
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - wall, time.process_time() - cpu
     timer.stop()
     runner.shutdown()
     # deliver the worker's last queued signals while the runner still exists (a deleted runner's pending
@@ -116,53 +139,98 @@ def app_run(data: np.ndarray, params, n_jobs: int) -> tuple[float, np.ndarray, l
     for _ in range(3):
         QCoreApplication.processEvents()
     _KEEP.append(runner)
-    return elapsed, receiver.result, receiver.lateness, receiver.partials
+    if receiver.error is not None:
+        raise receiver.error
+    return elapsed, cpu, receiver.result, receiver.lateness, receiver.partials, receiver.message
+
+
+def kl_under(layout: np.ndarray, affinities, n_jobs: int) -> float:
+    """openTSNE's KL divergence of a layout under given affinities (no optimisation step taken)."""
+    from openTSNE import TSNEEmbedding
+
+    embedding = TSNEEmbedding(np.asarray(layout, np.float64), affinities, n_jobs=n_jobs, random_state=0)
+    embedding.optimize(n_iter=0, inplace=True)
+    return float(embedding.kl_divergence)
+
+
+def recall_at_10(data: np.ndarray, layouts: list[np.ndarray], seed: int = 0) -> list[float]:
+    """Per layout: the mean share of a sampled code's 10 nearest latent neighbours among its 10 nearest in the map."""
+    from sklearn.neighbors import NearestNeighbors
+
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(len(data), min(RECALL_SAMPLE, len(data)), replace=False)
+    truth = NearestNeighbors(n_neighbors=11).fit(data).kneighbors(data[sample], return_distance=False)[:, 1:]
+    out = []
+    for layout in layouts:
+        found = NearestNeighbors(n_neighbors=11).fit(layout).kneighbors(layout[sample], return_distance=False)[:, 1:]
+        out.append(float(np.mean([len(np.intersect1d(a, b)) / 10.0 for a, b in zip(truth, found, strict=True)])))
+    return out
 
 
 def main() -> int:
-    bench = Bench("t-SNE: the app's worker path vs a bare openTSNE call",
-                  "t-SNE of 70,000 Fashion-MNIST codes (10,000 with --quick) in a worker with streamed layouts, "
-                  "versus openTSNE alone; and the GUI thread's timer lateness meanwhile")
-    bench.parser.add_argument("--repeat", type=int, default=None,
-                              help="pairs of runs, interleaved; the fastest of each path counts (default 1, 2 quick)")
+    bench = Bench("t-SNE: the app's default vs openTSNE's defaults, and the neighbour searches",
+                  "t-SNE of 20,000 and 70,000 Fashion-MNIST codes (5,000 with --quick): neighbour searches, then "
+                  "the app's default in its worker against openTSNE's defaults, time and quality")
+    bench.parser.add_argument("--sizes", type=int, nargs="+", help="numbers of codes (default 20000 70000)")
+    bench.parser.add_argument("--repeat", type=int, default=1, help="interleaved pairs of runs per size (fastest kept)")
+    bench.parser.add_argument("--skip-neighbours", action="store_true", help="do not time each neighbour search")
     bench.parse()
-    bench.args.repeat = bench.args.repeat or (2 if bench.quick else 1)
-    from latent_explorer.core.tsne import TSNEParams, default_n_jobs
+    from latent_explorer.core.tsne import TSNEParams, default_n_jobs, neighbour_method
     from latent_explorer.qt.app import make_application
 
     make_application()
-    n = 10_000 if bench.quick else None
-    params = TSNEParams(early_exaggeration_iter=100, n_iter=200) if bench.quick else TSNEParams()
+    sizes = bench.args.sizes or ([5000] if bench.quick else [20_000, 70_000])
     n_jobs = default_n_jobs()
-    data, what = fashion_codes(n)
-    print(f"\n  data: {len(data):,} × {data.shape[1]} — {what}")
-    print(f"  parameters: perplexity {params.perplexity:g}, {params.early_exaggeration_iter} + {params.n_iter} "
-          f"iterations, init {params.initialization}, n_jobs {n_jobs}, affinities PerplexityBasedNN(method='auto')")
-    # warm up both paths (imports, thread pools) on a small slice so neither pays it in the figures
-    warm = TSNEParams(early_exaggeration_iter=10, n_iter=10)
-    bare_run(data[:2000], warm, n_jobs)
-    app_run(data[:2000], warm, n_jobs)
-
-    # interleaved (bare, app, app, bare, …) and the fastest of each kept: the machine is shared and noisy
-    bare_times, app_times, lateness, partials = [], [], [], 0
-    for rep in range(bench.args.repeat):
-        for path in (("bare", "app") if rep % 2 == 0 else ("app", "bare")):
-            if path == "bare":
-                seconds, bare_layout = bare_run(data, params, n_jobs)
-                bare_times.append(seconds)
-            else:
-                seconds, app_layout, ticks, partials = app_run(data, params, n_jobs)
-                app_times.append(seconds)
-                lateness += ticks
-            print(f"  run {rep + 1}: {path:<4} {seconds:8.2f} s", flush=True)
+    codes, what = fashion_codes(max(sizes))
+    params = TSNEParams()
+    print(f"\n  codes: {what}; n_jobs {n_jobs}; app default: {params.early_exaggeration_iter} + up to "
+          f"{params.n_iter} iterations, KL stop {params.kl_stop:g} per 50, neighbours '{params.neighbors}'")
+    warm = codes[:1500]  # imports and thread pools, paid by neither path below
+    opentsne_defaults(warm, n_jobs)
+    app_run(warm, TSNEParams(early_exaggeration_iter=10, n_iter=10), n_jobs)
     bench.header()
-    bench.add("wall time, app worker path (JobRunner, chunks)", min(app_times), "s", baseline=min(bare_times),
-              target="<= 1.15 (ratio)")
-    bench.add("GUI timer lateness p99 during the app runs", percentile(lateness, 99), "ms", target="<= 50")
-    bench.add("GUI timer lateness median", median(lateness), "ms")
-    bench.add("GUI timer lateness max", max(lateness), "ms")
-    bench.add("partial layouts streamed to the GUI per run", partials, "count")
-    bench.add("largest coordinate difference app vs bare", float(np.abs(app_layout - bare_layout).max()), "units")
+    for n in sizes:
+        data = codes[:n]
+        label = f"{n // 1000}k"
+        if not bench.args.skip_neighbours:
+            for method in neighbour_methods():
+                if method == "exact" and n > 20_000:
+                    print(f"  [{label}: exact neighbour search skipped above 20,000 codes]")
+                    continue
+                wall, cpu = time_neighbours(data, method, n_jobs)
+                bench.add(f"{label}: neighbours, {method} (wall)", wall, "s")
+                bench.add(f"{label}: neighbours, {method} (CPU)", cpu, "s")
+            print(f"  [{label}: the app's default search here: {neighbour_method(params, *data.shape)}]")
+        ref_runs, app_runs = [], []
+        for rep in range(bench.args.repeat):
+            for path in (("opentsne", "app") if rep % 2 == 0 else ("app", "opentsne")):
+                if path == "opentsne":
+                    ref_runs.append(opentsne_defaults(data, n_jobs))
+                    print(f"  [{label} run {rep + 1}: openTSNE defaults {ref_runs[-1][0]:.1f} s]", flush=True)
+                else:
+                    app_runs.append(app_run(data, params, n_jobs))
+                    print(f"  [{label} run {rep + 1}: app default {app_runs[-1][0]:.1f} s, "
+                          f"{app_runs[-1][5]}]", flush=True)
+        ref = min(ref_runs, key=lambda r: r[0])
+        app = min(app_runs, key=lambda r: r[0])
+        ref_wall, ref_cpu, ref_layout, affinities = ref
+        app_wall, app_cpu, app_layout, lateness, partials, _message = app
+        bench.add(f"{label}: total wall, app default (openTSNE defaults = baseline)", app_wall, "s",
+                  baseline=ref_wall)
+        bench.add(f"{label}: openTSNE defaults / app default, wall", ref_wall / app_wall, "x", baseline=ref_wall,
+                  ratio=ref_wall / app_wall, target=">= 2.0 (ratio)")
+        bench.add(f"{label}: total CPU, app default (openTSNE defaults = baseline)", app_cpu, "s", baseline=ref_cpu)
+        kl_ref = kl_under(ref_layout, affinities, n_jobs)
+        kl_app = kl_under(app_layout, affinities, n_jobs)
+        bench.add(f"{label}: KL, app default (openTSNE defaults = baseline)", kl_app, "", baseline=kl_ref,
+                  target="<= 1.05 (ratio)")
+        recall_app, recall_ref = recall_at_10(data, [app_layout, ref_layout])
+        bench.add(f"{label}: recall@10 of latent neighbours, app (openTSNE = baseline)", recall_app, "",
+                  baseline=recall_ref)
+        bench.add(f"{label}: GUI timer lateness p99 during the app run", percentile(lateness, 99), "ms",
+                  target="<= 50")
+        bench.add(f"{label}: GUI timer lateness median", median(lateness), "ms")
+        bench.add(f"{label}: partial layouts streamed to the GUI", partials, "count")
     return bench.finish()
 
 

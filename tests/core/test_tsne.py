@@ -8,7 +8,7 @@ import pytest
 from latent_explorer.core.jobs import Progress, run_job
 from latent_explorer.core.tsne import TSNECache, TSNEError, TSNEParams, iter_tsne
 
-FAST = TSNEParams(early_exaggeration_iter=50, n_iter=100, perplexity=20)
+FAST = TSNEParams(early_exaggeration_iter=50, n_iter=100, perplexity=20, kl_stop=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +123,70 @@ def test_cancel_in_worker_keeps_partial_layout(qtbot, blobs):
     assert runner.shutdown(10000)
     qtbot.wait(20)  # deliver the worker's last queued signals while the runner is alive
     assert not runner.is_running()
+
+
+def test_main_phase_stops_once_kl_settles(blobs):
+    from latent_explorer.core.tsne import KLStop
+
+    loose = TSNEParams(**{**FAST.__dict__, "n_iter": 1000, "kl_stop": 0.5})
+    seen: list[Progress] = []
+    layout = run_job(iter_tsne(blobs, loose, chunk=25, n_jobs=1), seen.append)
+    partials = [p for p in seen if p.partial is not None]
+    assert "converged after" in partials[-1].message and partials[-1].done == partials[-1].total
+    np.testing.assert_array_equal(partials[-1].partial, layout)
+    # early exaggeration always runs in full; the main phase compares KL 50 iterations apart, first at 75
+    # (KL is known from the first 25-iteration chunk on)
+    assert partials[-1].message.startswith(f"converged after {FAST.early_exaggeration_iter + 75} iterations")
+    strict = TSNEParams(**{**FAST.__dict__, "kl_stop": 0.0})
+    assert [p.done for p in run_iter(blobs, strict) if p.partial is not None][-1] == strict.total_iterations
+    stop = KLStop(0.01)
+    assert [stop(i, kl) for i, kl in ((50, 2.0), (100, 1.9), (150, 1.895))] == [False, False, True]
+
+
+def run_iter(blobs, params) -> list[Progress]:
+    seen: list[Progress] = []
+    run_job(iter_tsne(blobs, params, n_jobs=1), seen.append)
+    return seen
+
+
+def test_reference_preset_is_openTSNE_defaults():  # noqa: N802 - the library's name
+    from openTSNE import TSNE
+
+    from latent_explorer.core.tsne import PRESETS, REFERENCE, neighbour_method
+
+    ref = TSNE()
+    assert (REFERENCE.early_exaggeration_iter, REFERENCE.n_iter, REFERENCE.early_exaggeration, REFERENCE.perplexity,
+            REFERENCE.initialization) == (ref.early_exaggeration_iter, ref.n_iter, ref.early_exaggeration,
+                                          ref.perplexity, ref.initialization)
+    assert REFERENCE.kl_stop == 0 and neighbour_method(REFERENCE, 50_000) == ref.neighbors == "auto"
+    custom = TSNEParams(perplexity=12, seed=3, input="mu")
+    switched = custom.with_preset("reference quality")
+    assert switched.optimisation_key() == REFERENCE.optimisation_key()
+    assert (switched.perplexity, switched.seed, switched.input) == (12, 3, "mu")
+    assert switched.with_preset("fast").optimisation_key() == PRESETS["fast"].optimisation_key()
+    assert "reference" in switched.label() and "reference" not in custom.label()
+    with pytest.raises(TSNEError, match="preset"):
+        custom.with_preset("turbo")
+
+
+def test_neighbour_methods_are_checked_and_cached_apart(blobs, monkeypatch):
+    import sys
+
+    from latent_explorer.core.tsne import neighbour_method
+
+    assert neighbour_method(TSNEParams(), 300) == "exact"
+    assert neighbour_method(TSNEParams(), 70_000, 32) == "exact"  # the fastest measured there
+    assert neighbour_method(TSNEParams(), 70_000, 784) == "annoy"  # pixels: exact search costs n² d
+    assert neighbour_method(TSNEParams(neighbors="pynndescent"), 300) == "pynndescent"
+    with pytest.raises(TSNEError, match="neighbour search must be one of"):
+        TSNEParams(neighbors="faiss")
+    monkeypatch.setitem(sys.modules, "hnswlib", None)  # as where it is not installed
+    with pytest.raises(TSNEError, match="hnswlib"):
+        run_job(iter_tsne(blobs, TSNEParams(**{**FAST.__dict__, "neighbors": "hnsw"}), n_jobs=1))
+    cache = TSNECache()
+    run_job(iter_tsne(blobs, FAST, cache, input_key="blobs", n_jobs=1))
+    run_job(iter_tsne(blobs, TSNEParams(**{**FAST.__dict__, "kl_stop": 0.2}), cache, input_key="blobs", n_jobs=1))
+    assert cache.affinity_builds == 1  # a new stopping rule reuses the neighbours
+    run_job(iter_tsne(blobs, TSNEParams(**{**FAST.__dict__, "neighbors": "annoy"}), cache, input_key="blobs",
+                      n_jobs=1))
+    assert cache.affinity_builds == 2

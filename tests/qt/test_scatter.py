@@ -543,8 +543,107 @@ def test_rasterizer_counts_for_partial_opacity():
     points = SortedPoints(np.array([[0.0, 0.0]] * 3 + [[1.0, 0.0]]))
     palette = slot_palette(np.array([[255, 0, 0]], np.uint8))
     layers = build_layers(points, np.ones(4, np.uint8), palette)
-    pixel_map = PixelMap(10, 10, ax=4.0, bx=3.0, ay=-4.0, by=5.0)
+    cx, cy = points.center  # frames map centred coordinates: x = 0 to column 1, x = 1 to column 5
+    pixel_map = PixelMap(10, 10, ax=4.0, bx=1.0 + 4.0 * cx, ay=-4.0, by=5.0 + 4.0 * cy)
     argb = Rasterizer().render(layers, pixel_map, disc_stamp(1), key_lut(palette, 0.5), count=True)
     alpha = argb >> 24
     assert alpha[5, 1] == round(255 * (1 - 0.5 ** 3)) and alpha[5, 5] == round(255 * 0.5)
     assert (alpha > 0).sum() == 2
+
+
+def _frames_of(points, labels, palette, pixel_map, selected=None):
+    layers = build_layers(points, (labels + 1).astype(np.uint8), palette, selected=selected)
+    return Rasterizer().render_slots(layers, pixel_map, disc_stamp(3)).copy()
+
+
+@pytest.mark.parametrize("n_pixels", [300, 30000])  # stamped dot by dot, and dilated as a whole canvas
+def test_unsorted_and_grid_sorted_points_draw_the_same_frame(n_pixels):
+    rng = np.random.default_rng(8)
+    side = 200
+    cells = rng.choice(side * side, n_pixels, replace=False)  # one point per pixel: no draw order to depend on
+    xy = np.column_stack([cells % side + 0.5, cells // side + 0.5]) / 10.0
+    labels = rng.integers(0, 5, n_pixels)
+    palette = slot_palette(categorical_palette(5))
+    unsorted, grid_sorted = SortedPoints.unsorted(xy), SortedPoints(xy)
+    assert unsorted.grid is None and grid_sorted.grid is not None
+    np.testing.assert_array_equal(unsorted.center, grid_sorted.center)
+    selected = rng.random(n_pixels) < 0.3
+    cx, cy = unsorted.center
+    for zoom, x0, y0 in ((10.0, 0.0, 0.0), (40.0, 5.0, 8.0), (200.0, 9.0, 11.0)):  # whole, partial, deep
+        pixel_map = PixelMap(side, side, ax=zoom, bx=zoom * (cx - x0), ay=zoom, by=zoom * (cy - y0))
+        for sel in (None, selected):
+            expected = _frames_of(unsorted, labels, palette, pixel_map, sel)
+            np.testing.assert_array_equal(_frames_of(grid_sorted, labels, palette, pixel_map, sel), expected)
+            assert (expected > 0).any()
+
+
+def test_lookups_answer_the_same_while_sorting_and_after(scatter):
+    rng = np.random.default_rng(9)
+    xy = rng.normal(0, 1, (20000, 2))
+    scatter.set_points(xy)
+    assert not scatter.index_ready  # the sort runs in its worker; nothing has collected it yet
+    probes = [scatter.map_to_widget(*p) for p in xy[:40]]
+    before = [scatter.nearest(p.x(), p.y()) for p in probes]
+    box_before = scatter.select_rect(-0.5, 0.7, -1.0, 0.2)
+    lasso = np.array([[-1.0, -1.0], [1.0, -0.5], [0.2, 1.2]])
+    lasso_before = scatter.select_polygon(lasso)
+    scatter.wait_until_sorted(10)
+    assert scatter.index_ready
+    assert [scatter.nearest(p.x(), p.y()) for p in probes] == before
+    assert before.count(-1) == 0
+    np.testing.assert_array_equal(scatter.select_rect(-0.5, 0.7, -1.0, 0.2), box_before)
+    np.testing.assert_array_equal(scatter.select_polygon(lasso), lasso_before)
+    inside = (xy[:, 0] >= -0.5) & (xy[:, 0] <= 0.7) & (xy[:, 1] >= -1.0) & (xy[:, 1] <= 0.2)
+    np.testing.assert_array_equal(box_before, np.flatnonzero(inside))
+
+
+def test_a_newer_layout_wins_over_a_sort_still_running(scatter, qtbot):
+    rng = np.random.default_rng(10)
+    first, second = rng.normal(0, 1, (50000, 2)), rng.normal(5, 1, (50000, 2))
+    scatter.set_points(first)
+    scatter.set_points(second, keep_view=True)
+    qtbot.waitUntil(lambda: scatter.index_ready, timeout=10000)
+    scatter.reset_view()
+    p = scatter.map_to_widget(*second[7])
+    assert scatter.nearest(p.x(), p.y()) == 7
+    np.testing.assert_allclose(scatter._points.lo, second.min(axis=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("diameter", [1, 2, 3, 4, 5])
+def test_dilation_is_the_maximum_over_the_dot(diameter):
+    from latent_explorer.core.splat import dilate_max
+
+    rng = np.random.default_rng(diameter)
+    image = ((rng.random((40, 50)) < 0.05) * rng.integers(1, 60000, (40, 50))).astype(np.uint16)
+    stamp = disc_stamp(diameter)
+    got = dilate_max(image, stamp, (np.empty_like(image), np.empty_like(image)))
+    anchor = (diameter - 1) // 2
+    padded = np.pad(image, diameter)
+    expected = np.zeros_like(image)
+    for r, c in np.argwhere(stamp):
+        dy, dx = r - anchor, c - anchor  # a point at (y, x) also colours (y + dy, x + dx)
+        shifted = padded[diameter - dy:diameter - dy + 40, diameter - dx:diameter - dx + 50]
+        expected = np.maximum(expected, shifted)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_scans_before_the_grid_agree_with_the_grid():
+    from latent_explorer.core.spatial import brute_in_polygon, brute_in_rect, brute_nearest, centred_float32
+
+    rng = np.random.default_rng(11)
+    xy = np.vstack([rng.normal(0, 1, (5000, 2)), [[np.nan, 1.0], [50.0, -50.0]]])
+    xs, ys, rows, centre = centred_float32(xy)
+    grid = GridIndex(xy)
+    allowed = rng.random(len(xy)) > 0.3
+    for x, y in rng.normal(0, 1.2, (300, 2)):
+        for mask in (None, allowed):
+            expected = grid.nearest(x, y, 0.05, 0.2, allowed=mask)
+            assert brute_nearest(xs, ys, rows, x - centre[0], y - centre[1], 0.05, 0.2, allowed=mask) == expected
+    assert brute_nearest(xs, ys, rows, 50.0 - centre[0], -50.0 - centre[1], 1.0, 1.0) == 5001
+    box = (-0.5, 1.0, -2.0, 0.25)
+    shifted = (box[0] - centre[0], box[1] - centre[0], box[2] - centre[1], box[3] - centre[1])
+    np.testing.assert_array_equal(brute_in_rect(xs, ys, rows, *shifted, allowed=allowed),
+                                  grid.in_rect(*box, allowed=allowed))
+    lasso = np.array([[-1.0, -1.0], [1.5, -0.5], [0.2, 1.2]])
+    np.testing.assert_array_equal(brute_in_polygon(xs, ys, rows, lasso - centre, allowed=allowed),
+                                  grid.in_polygon(lasso, allowed=allowed))

@@ -1,0 +1,57 @@
+"""The scatter's fast axes look like pyqtgraph's own and fall back to them for what they do not cover."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtGui import QImage
+
+from latent_explorer.qt.scatter_axis import FastAxis
+
+
+def render(fast: bool, x_range, y_range, grid: bool = False) -> tuple[np.ndarray, dict]:
+    widget = pg.GraphicsLayoutWidget()
+    widget.setBackground("w")
+    axes = {side: (FastAxis(side) if fast else pg.AxisItem(side)) for side in ("left", "bottom")}
+    for axis in axes.values():
+        axis.setStyle(autoReduceTextSpace=False)  # as FastAxis does, so both lay the plot out alike
+    plot = widget.addPlot(axisItems=axes)
+    if grid:
+        plot.showGrid(x=True, y=True)
+    plot.setXRange(*x_range, padding=0)
+    plot.setYRange(*y_range, padding=0)
+    widget.resize(500, 350)
+    widget.show()
+    for _ in range(5):
+        pg.QtWidgets.QApplication.processEvents()
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_Grayscale8)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    out = pixels[:, :image.width()].copy()
+    widget.close()
+    return out, axes
+
+
+@pytest.mark.parametrize("x_range, y_range", [((-3.21, 12.7), (0.1234, 0.1301)), ((-1e-3, 2e-3), (-250.0, 900.0))])
+def test_fast_axes_draw_what_pyqtgraph_draws(qtbot, x_range, y_range):
+    from latent_explorer.qt.app import make_application
+
+    make_application()
+    stock, _ = render(False, x_range, y_range)
+    fast, axes = render(True, x_range, y_range)
+    ink_stock, ink_fast = stock < 128, fast < 128
+    assert ink_stock.sum() > 300  # tick labels and ticks were drawn
+    # the same ticks and labels; glyphs may sit a fraction of a pixel apart
+    assert abs(int(ink_fast.sum()) - int(ink_stock.sum())) < 0.05 * ink_stock.sum()
+    assert (ink_fast != ink_stock).sum() < 0.1 * ink_stock.sum()
+    assert axes["left"]._layout is not None  # the fast path ran
+
+
+def test_fast_axes_leave_grids_to_pyqtgraph(qtbot):
+    from latent_explorer.qt.app import make_application
+
+    make_application()
+    stock, _ = render(False, (0, 10), (0, 5), grid=True)
+    fast, axes = render(True, (0, 10), (0, 5), grid=True)
+    assert axes["left"]._layout is None
+    np.testing.assert_array_equal(fast, stock)
