@@ -125,9 +125,9 @@ def write_filmstrip(args: argparse.Namespace) -> None:
     """The path's filmstrip without any window: load, encode (cached), lift, decode, write."""
     from latent_explorer.cli import load_data
     from latent_explorer.core.encoding import iter_encode_cached
+    from latent_explorer.core.interpolation import LatentPath, render_filmstrip
     from latent_explorer.core.jobs import run_job
     from latent_explorer.core.models import default_demo_for, load_model
-    from latent_explorer.core.paths import LatentPath, render_filmstrip
     from latent_explorer.core.projections import load_coordinates
 
     if args.data is None:

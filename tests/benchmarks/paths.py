@@ -33,7 +33,7 @@ MOVE_INTERVAL_MS = 16  # 60 Hz
 
 def snapped_path(xy: np.ndarray, steps: int):
     """A three-vertex path across the cloud, from a data point near the 10th percentile to one near the 90th."""
-    from latent_explorer.core.paths import LatentPath
+    from latent_explorer.core.interpolation import LatentPath
 
     lo, hi = np.percentile(xy, 10, axis=0), np.percentile(xy, 90, axis=0)
     a = int(np.argmin(np.hypot(*(xy - lo).T)))
@@ -45,8 +45,8 @@ def snapped_path(xy: np.ndarray, steps: int):
 
 def core_figures(bench: Bench, model, dataset, codes, quick: bool) -> None:
     from latent_explorer.core.decoding import OffDataMeter, decode_images, iter_typical_nn_distance, torch_threads
+    from latent_explorer.core.interpolation import decode_strip, lift_path, off_data_scores, snapped_images
     from latent_explorer.core.jobs import run_job
-    from latent_explorer.core.paths import decode_strip, lift_path, off_data_scores, snapped_images
     from latent_explorer.core.projections import MapLayout, PCAModel
 
     latent = codes.z

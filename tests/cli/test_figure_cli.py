@@ -134,7 +134,7 @@ def test_headless_process_without_display_matches_in_process(tmp_path, digits_va
 def test_path_filmstrip_from_the_command_line(tmp_path, digits_vae, capsys):
     from PIL import Image
 
-    from latent_explorer.core.paths import LatentPath
+    from latent_explorer.core.interpolation import LatentPath
 
     path = LatentPath("p", [[-1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], view={"kind": "pca", "i": 0, "j": 1}, steps=12)
     path.save(tmp_path / "p.json")

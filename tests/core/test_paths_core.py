@@ -9,7 +9,7 @@ from PIL import Image
 from scipy.spatial import cKDTree
 
 from latent_explorer.core.errors import DatasetError
-from latent_explorer.core.paths import (
+from latent_explorer.core.interpolation import (
     LatentPath,
     PathError,
     crossfade,

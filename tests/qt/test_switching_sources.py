@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from latent_explorer.core.interpolation import LatentPath
 from latent_explorer.core.models import demo_models
-from latent_explorer.core.paths import LatentPath
 from latent_explorer.core.state import ViewSpec
 
 pytestmark = pytest.mark.skipif("digits-conv-ae" not in demo_models(), reason="the digits AE demo is not built")

@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from latent_explorer.core.paths import ROW_FADE, ROW_LINEAR, ROW_PATH, ROW_SPHERICAL, LatentPath, strip_image
+from latent_explorer.core.interpolation import ROW_FADE, ROW_LINEAR, ROW_PATH, ROW_SPHERICAL, LatentPath, strip_image
 from latent_explorer.core.projections import MapLayout
 from latent_explorer.core.state import ViewSpec
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
 from latent_explorer.core.errors import LatentExplorerError
-from latent_explorer.core.paths import (
+from latent_explorer.core.interpolation import (
     ROW_PATH,
     LatentPath,
     PathError,

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latent_explorer.core.paths import OFF_DATA_FULL_SCALE, Filmstrip, StripRow, score_colour
+from latent_explorer.core.interpolation import OFF_DATA_FULL_SCALE, Filmstrip, StripRow, score_colour
 from latent_explorer.qt.features.interpolation.overlay import HIGHLIGHT_COLOUR
 from latent_explorer.qt.image_view import ImageView, to_qimage
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from PySide6.QtWidgets import QAbstractButton, QCheckBox, QSpinBox
 
-from latent_explorer.core.paths import Filmstrip, LatentPath
+from latent_explorer.core.interpolation import Filmstrip, LatentPath
 from latent_explorer.qt.features.interpolation.store import PathEntry
 
 

@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
 
-from latent_explorer.core.paths import simplify_indices
+from latent_explorer.core.interpolation import simplify_indices
 
 HANDLE_PX = 7.0  # side of a vertex handle
 GRAB_PX = 9.0  # how near a press must be to a handle to drag it

@@ -2,7 +2,7 @@
 
 Press P (or "Draw path") and drag to draw freehand, or click vertices; Enter (or a double-click) finishes,
 Backspace removes the last vertex, Esc cancels. Endpoints snap to the nearest data point. Each path is resampled
-at equal arc length and lifted into latent space through the view it was drawn on (`core.paths.lift_path`), drawn
+at equal arc length and lifted into latent space through the view it was drawn on (`lift_path`), drawn
 in every other view by projecting its codes, and decoded into a strip docked under the scatter beside the straight
 line and the great-circle arc between the same endpoints and the pixel cross-fade of the endpoint images.
 
@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from latent_explorer.core.decoding import iter_exact_map_placement
-from latent_explorer.core.paths import (
+from latent_explorer.core.interpolation import (
     HOLD_MODES,
     ROW_FADE,
     ROW_PATH,

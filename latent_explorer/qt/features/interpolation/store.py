@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from latent_explorer.core.errors import LatentExplorerError
-from latent_explorer.core.paths import MAP_KINDS, Filmstrip, LatentPath, LiftedPath, lift_path, place_codes
+from latent_explorer.core.interpolation import MAP_KINDS, Filmstrip, LatentPath, LiftedPath, lift_path, place_codes
 from latent_explorer.core.placement import inverse_distance_weights, weighted_mean
 from latent_explorer.core.projections import MapLayout, RawAxes
 from latent_explorer.core.state import ViewSpec

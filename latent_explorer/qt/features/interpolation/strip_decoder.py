@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from latent_explorer.core.jobs import Progress
-from latent_explorer.core.paths import (
+from latent_explorer.core.interpolation import (
     ROW_PATH,
     STRIP_ROWS,
     Filmstrip,
@@ -31,6 +30,7 @@ from latent_explorer.core.paths import (
     off_data_scores,
     plan_strip,
 )
+from latent_explorer.core.jobs import Progress
 from latent_explorer.workers.decode import DecodeResult, DecodeWorker
 from latent_explorer.workers.runner import JobRunner
 
