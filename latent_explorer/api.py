@@ -266,7 +266,7 @@ def interpolate(a: np.ndarray, b: np.ndarray, steps: int = 8, spherical: bool = 
     >>> lx.decode(model, path).shape
     (5, 8, 8)
     """
-    from latent_explorer.core.paths import lerp, slerp
+    from latent_explorer.core.interpolation import lerp, slerp
 
     a, b = np.asarray(a, np.float64).ravel(), np.asarray(b, np.float64).ravel()
     if a.shape != b.shape:

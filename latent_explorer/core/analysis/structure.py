@@ -43,8 +43,8 @@ from latent_explorer.core.analysis.radius import radii
 from latent_explorer.core.analysis.spectrum import covariance
 from latent_explorer.core.analysis.threads import single_threaded_math
 from latent_explorer.core.decoding import OffDataMeter, iter_typical_nn_distance, sample_prior
+from latent_explorer.core.interpolation import off_data_scores
 from latent_explorer.core.jobs import Job, Progress, run_job
-from latent_explorer.core.paths import off_data_scores
 
 TWO_NN_DISCARD = 0.1  # Facco et al.: drop the 10 % largest ratios r2/r1
 DEFAULT_K = 20
