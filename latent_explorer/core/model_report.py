@@ -222,7 +222,7 @@ def build_report(report: HtmlReport, models: Sequence[ModelAnalyses],
     window_figures = window_figures or {}
     intro = report.section("Models and data")
     header, rows = overview_rows(models)
-    intro.table("overview", "The study's numbers, side by side", header, rows)
+    intro.table("overview", "The study's numbers, side by side", header, rows, folded=False)
     facts = sorted({key for m in models for key in m.facts})
     intro.table("models", "The models", ["fact", *(m.name for m in models)],
                 [[key, *(str(m.facts.get(key, "")) for m in models)] for key in facts])
