@@ -115,10 +115,10 @@ def iter_encode(model: LatentModel, dataset: Dataset, batch_size: int = 512, see
                 with_reconstruction: bool = True) -> Job[Codes]:
     """Encode ``dataset`` batch by batch.
 
-    The model always sees chunks of `chunk_rows` samples that start at multiples of it (the last one padded
-    with blank images), and a VAE's ε for sample i is drawn from (``seed``, i) alone: a code is the same for
-    every ``batch_size``, which sets only how many chunks go between two progress reports (rounded up to
-    whole chunks). The reconstruction error is that of decode(μ), the posterior's mean.
+    The model always sees the chunks of `chunk_rows` samples that start at multiples of it (the last one is
+    shorter, but the same for any batch size), and a VAE's ε for sample i is drawn from (``seed``, i) alone:
+    a code is the same for every ``batch_size``, which sets only how many chunks go between two progress
+    reports (rounded up to whole chunks). The reconstruction error is that of decode(μ), the posterior's mean.
     """
     if dataset.image_shape != tuple(model.input_shape):
         raise ModelError(f"the model takes images of shape {list(model.input_shape)}, the dataset "
@@ -138,16 +138,15 @@ def iter_encode(model: LatentModel, dataset: Dataset, batch_size: int = 512, see
         for offset in range(0, len(images), chunk):
             start = first + offset
             stop = min(n, start + chunk)
-            x = torch.from_numpy(_padded(images[offset:offset + chunk], chunk))
+            x = torch.from_numpy(images[offset:offset + chunk])
             enc = model.encode(x, noise=NoiseKey(seed, start))
-            rows = stop - start
-            z[start:stop] = enc.z[:rows].cpu().numpy()
+            z[start:stop] = enc.z.cpu().numpy()
             if mu is not None:
-                mu[start:stop] = enc.mu[:rows].cpu().numpy()
-                logvar[start:stop] = enc.logvar[:rows].cpu().numpy()
+                mu[start:stop] = enc.mu.cpu().numpy()
+                logvar[start:stop] = enc.logvar.cpu().numpy()
             if with_reconstruction:
-                recon = model.decode(enc.mu if enc.mu is not None else enc.z)[:rows].cpu()
-                err[start:stop] = ((recon - x[:rows]) ** 2).flatten(1).mean(1).numpy()
+                recon = model.decode(enc.mu if enc.mu is not None else enc.z).cpu()
+                err[start:stop] = ((recon - x) ** 2).flatten(1).mean(1).numpy()
         yield Progress("encoding", min(n, first + step), n)
     bad = ~np.isfinite(z).all(axis=1)
     if bad.any():
@@ -155,14 +154,6 @@ def iter_encode(model: LatentModel, dataset: Dataset, batch_size: int = 512, see
                          f"(first: #{int(np.argmax(bad))})", hint="check the model's weights and input_range")
     return Codes(z=z, mu=mu, logvar=logvar, labels=dataset.labels, recon_error=err,
                  model_key=model.fingerprint(), data_key=dataset.fingerprint(), seed=int(seed))
-
-
-def _padded(images: np.ndarray, rows: int) -> np.ndarray:
-    """``images`` with blank images appended up to ``rows`` (the model's fixed call shape)."""
-    if len(images) == rows:
-        return images
-    pad = np.zeros((rows - len(images), *images.shape[1:]), images.dtype)
-    return np.concatenate([images, pad])
 
 
 def cache_dir() -> Path:
