@@ -35,7 +35,8 @@ body { font-family: sans-serif; margin: 2em auto; max-width: 1560px; padding: 0 
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
 h3 { font-size: 1.05em; margin: 1.2em 0 .4em; }
 .figures { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
-figure { margin: 0; } figure img, figure svg { max-width: 100%; height: auto; border: 1px solid #ddd; }
+figure { margin: 0; flex: 1 1 0; min-width: 360px; max-width: 820px; }
+figure img, figure svg { width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption { font-size: .9em; color: #444; max-width: 760px; margin-top: .3em; }
 .tables { display: flex; flex-wrap: wrap; gap: 0 2.5em; align-items: flex-start; }
 details { margin: .5em 0; width: 100%; } summary { cursor: pointer; }
