@@ -88,7 +88,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"{name}: analyses of {len(codes):,} codes", file=sys.stderr)
         analyses.append(run_with_bar(iter_model_analyses(name, tag, facts, codes, settings)))
         if not args.no_window_figures:
-            figures[tag] = window_figures(args, spec, variational=model.is_variational, size=size)
+            figures[tag] = window_figures(args, spec, size=size)
     report = HtmlReport(title="Latent Explorer report: " + " vs ".join(args.model) + f" on {dataset.name}",
                         command=command_line(), inputs=inputs)
     build_report(report, analyses, figures)
@@ -98,7 +98,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def window_figures(args: argparse.Namespace, spec: str, variational: bool, size: tuple[int, int]) -> dict[str, bytes]:
+def window_figures(args: argparse.Namespace, spec: str, size: tuple[int, int]) -> dict[str, bytes]:
     """The window's scatter and panels for one model, rendered offscreen to PNG bytes by figure name."""
     from latent_explorer.core.model_report import WINDOW_FIGURES
     from latent_explorer.qt.headless import FigureRequest, render_figure
@@ -106,8 +106,6 @@ def window_figures(args: argparse.Namespace, spec: str, variational: bool, size:
     out: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="latent-explorer-report-") as folder:
         for name, _caption in WINDOW_FIGURES:
-            if name == "vae" and not variational:
-                continue
             path = Path(folder) / f"{name}.png"
             print(f"  figure: {name}", file=sys.stderr)
             request = FigureRequest(out=path, model=spec, data=args.data, data_options=data_options(args),

@@ -69,7 +69,7 @@ def line_chart(series: Sequence[Series], title: str, x_label: str, y_label: str,
                height: int = 380, x_range: tuple[float, float] | None = None,
                y_range: tuple[float, float] | None = None, vertical_lines: Sequence[tuple[float, str]] = ()) -> str:
     """An SVG chart of ``series`` on shared linear axes, with a legend; NaN values break a line."""
-    left, right, top, bottom = 70, 20, 36, 52
+    left, right, top, bottom = 84, 20, 36, 52
     plot_w, plot_h = width - left - right, height - top - bottom
     xs, ys = [], []
     for s in series:

@@ -36,14 +36,15 @@ from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.core.report import Figure, HtmlReport
 
 SPACES = ("z", "mu")
-WINDOW_FIGURES = (  # (name, caption): the window's figures a report embeds, in order
+# (name, caption): the window's figures a report embeds. The per-axis and VAE posterior panels hold several
+# plots, which the offscreen export does not lay out readably yet; the report draws those two itself.
+WINDOW_FIGURES = (
     ("scatter", "Scatter, PCA components 1 and 2, coloured by label"),
     ("radius", "Density by radius, with the chi distribution N(0, I) would give"),
-    ("axes", "Per-axis density"),
     ("pca", "PCA spectrum"),
-    ("vae", "VAE posterior"),
     ("recon", "Reconstruction error"),
 )
+_CAPTIONS = dict(WINDOW_FIGURES)
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,39 @@ def two_nn_chart(m: ModelAnalyses) -> str:
                       f"{m.tag}: TwoNN fit (Facco et al. 2017)", "log(r₂ / r₁)", "−log(1 − F)")
 
 
+def axes_chart(m: ModelAnalyses) -> str:
+    a = m.axes
+    index = np.arange(len(a.centre), dtype=np.float64)
+    flagged = np.where(a.flagged, a.centre, np.nan)
+    return line_chart([Series("centre ± width", index, a.centre - a.width, kind="band", y_upper=a.centre + a.width),
+                       Series("centre (median)", index, a.centre),
+                       Series("flagged axes", index, flagged, kind="points", colour=1),
+                       Series("N(0, 1): 0 ± 1", np.array([0.0, index[-1]]), np.zeros(2), colour=6, dash=2)],
+                      f"{m.tag}: per-axis centre and width (IQR / 1.349)", "latent axis", "value")
+
+
+def logvar_chart(m: ModelAnalyses) -> str:
+    p = m.posterior
+    h = p.logvar_histogram
+    return line_chart([Series("logvar, every element", h.edges, h.counts / max(h.counts.sum(), 1), kind="step")],
+                      f"{m.tag}: logvar (mean {p.logvar_mean:.3g})", "logvar", "fraction per bin",
+                      vertical_lines=[(p.logvar_mean, "mean")])
+
+
+def kl_chart(m: ModelAnalyses) -> str:
+    p = m.posterior
+    kl = np.sort(p.kl_per_dim)[::-1]
+    return line_chart([Series("KL per dimension, largest first", np.arange(len(kl), dtype=np.float64), kl)],
+                      f"{m.tag}: KL per dimension (total {p.kl_total:.4g} nats)", "rank", "KL (nats per sample)")
+
+
+def offset_chart(m: ModelAnalyses) -> str:
+    p = m.posterior
+    h = p.offset_histogram
+    return line_chart([Series("|z − μ|, every element", h.edges, h.counts / max(h.counts.sum(), 1), kind="step")],
+                      f"{m.tag}: |z − μ| (mean {p.offset_mean:.3g})", "|z − μ|", "fraction per bin")
+
+
 def kmeans_chart(m: ModelAnalyses) -> str:
     sweep = m.kmeans
     ks = np.array(sweep.ks, np.float64)
@@ -222,7 +256,7 @@ def build_report(report: HtmlReport, models: Sequence[ModelAnalyses],
     window_figures = window_figures or {}
     intro = report.section("Models and data")
     header, rows = overview_rows(models)
-    intro.table("overview", "The study's numbers, side by side", header, rows)
+    intro.table("overview", "The study's numbers, side by side", header, rows, folded=False)
     facts = sorted({key for m in models for key in m.facts})
     intro.table("models", "The models", ["fact", *(m.name for m in models)],
                 [[key, *(str(m.facts.get(key, "")) for m in models)] for key in facts])
@@ -238,21 +272,22 @@ def build_report(report: HtmlReport, models: Sequence[ModelAnalyses],
             section.text("The window's figure is left out of this report (made with --no-window-figures).")
 
     section = report.section("Scatter")
-    figure_row(section, "scatter", WINDOW_FIGURES[0][1])
+    figure_row(section, "scatter", _CAPTIONS["scatter"])
     section = report.section("Radius")
-    figure_row(section, "radius", WINDOW_FIGURES[1][1])
+    figure_row(section, "radius", _CAPTIONS["radius"])
     for m in models:
         section.table(f"{m.tag}-radius", f"{m.tag}: radius", *m.radius.summary())
         section.table(f"{m.tag}-radius-histogram", f"{m.tag}: radius histogram of z",
                       ["bin start", "bin end", "count"],
                       _histogram_rows(m.radius.main.histogram))
     section = report.section("Per-axis density")
-    figure_row(section, "axes", WINDOW_FIGURES[2][1])
+    section.figures([Figure(f"{m.tag}: centre and width of every axis; flagged axes stand out among the others",
+                            svg=axes_chart(m)) for m in models])
     for m in models:
         section.table(f"{m.tag}-axes", f"{m.tag}: per-axis statistics ({len(m.axes.flagged_axes)} axes flagged)",
                       *m.axes.table())
     section = report.section("PCA spectrum")
-    figure_row(section, "pca", WINDOW_FIGURES[3][1])
+    figure_row(section, "pca", _CAPTIONS["pca"])
     for m in models:
         section.table(f"{m.tag}-pca", f"{m.tag}: explained variance per component", *m.spectrum.table())
     section = report.section("KMeans inertia")
@@ -261,13 +296,17 @@ def build_report(report: HtmlReport, models: Sequence[ModelAnalyses],
         section.table(f"{m.tag}-kmeans", f"{m.tag}: inertia per k and seed", *m.kmeans.table())
     if any(m.posterior is not None for m in models):
         section = report.section("VAE posterior")
-        figure_row(section, "vae", WINDOW_FIGURES[4][1])
+        with_posterior = [m for m in models if m.posterior is not None]
+        for chart, caption in ((logvar_chart, "histogram of logvar over every code and dimension"),
+                               (offset_chart, "histogram of |z − μ| over every code and dimension"),
+                               (kl_chart, "KL divergence from N(0, 1) per dimension, sorted")):
+            section.figures([Figure(f"{m.tag}: {caption}", svg=chart(m)) for m in with_posterior])
         for m in models:
             if m.posterior is not None:
                 section.table(f"{m.tag}-posterior", f"{m.tag}: posterior", *m.posterior.summary())
                 section.table(f"{m.tag}-posterior-per-dim", f"{m.tag}: per dimension", *m.posterior.per_dimension())
     section = report.section("Reconstruction error")
-    figure_row(section, "recon", WINDOW_FIGURES[5][1])
+    figure_row(section, "recon", _CAPTIONS["recon"])
     for m in models:
         section.table(f"{m.tag}-recon", f"{m.tag}: reconstruction error (decode(μ))", *m.recon.summary())
     _structure_section(report, models)

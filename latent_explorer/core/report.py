@@ -35,7 +35,8 @@ body { font-family: sans-serif; margin: 2em auto; max-width: 1560px; padding: 0 
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }
 h3 { font-size: 1.05em; margin: 1.2em 0 .4em; }
 .figures { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
-figure { margin: 0; } figure img, figure svg { max-width: 100%; height: auto; border: 1px solid #ddd; }
+figure { margin: 0; flex: 1 1 0; min-width: 360px; max-width: 820px; }
+figure img, figure svg { width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption { font-size: .9em; color: #444; max-width: 760px; margin-top: .3em; }
 .tables { display: flex; flex-wrap: wrap; gap: 0 2.5em; align-items: flex-start; }
 details { margin: .5em 0; width: 100%; } summary { cursor: pointer; }
@@ -72,6 +73,7 @@ class Table:
     title: str
     header: list[str]
     rows: list[list]
+    folded: bool = False  # starts folded (its title stays visible)
 
     def html(self, csv_href: str) -> str:
         head = "".join(f"<th>{escape(str(h))}</th>" for h in self.header)
@@ -80,7 +82,7 @@ class Table:
         more = (f'<p class="note">first {HTML_ROWS} of {len(self.rows)} rows; all in <a href="{csv_href}">'
                 f"{escape(csv_href)}</a></p>" if len(self.rows) > HTML_ROWS else
                 f'<p class="note">CSV: <a href="{csv_href}">{escape(csv_href)}</a></p>')
-        if len(self.rows) > OPEN_ROWS:
+        if self.folded:
             return (f"<details><summary><b>{escape(self.title)}</b> ({len(self.rows)} rows)</summary>"
                     f"<table><tr>{head}</tr>{body}</table>{more}</details>")
         return f"<div><h3>{escape(self.title)}</h3><table><tr>{head}</tr>{body}</table>{more}</div>"
@@ -98,10 +100,14 @@ class Section:
         """Figures side by side (two models: one column each)."""
         self.blocks.append(list(figures))
 
-    def table(self, name: str, title: str, header: Sequence[str], rows: Sequence[Sequence]) -> None:
+    def table(self, name: str, title: str, header: Sequence[str], rows: Sequence[Sequence],
+              folded: bool | None = None) -> None:
+        """A table, also written as ``<name>.csv``; ``folded`` None folds tables longer than `OPEN_ROWS`."""
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
             raise ReportError(f"the table name '{name}' is not a plain file name")
-        self.blocks.append(Table(name, title, list(header), [list(r) for r in rows]))
+        rows = [list(r) for r in rows]
+        self.blocks.append(Table(name, title, list(header), rows,
+                                 len(rows) > OPEN_ROWS if folded is None else folded))
 
 
 @dataclass

@@ -44,7 +44,7 @@ def test_two_model_report_without_window_figures(tmp_path, digits, digits_ae, di
     for title in ("Radius", "Per-axis density", "PCA spectrum", "KMeans inertia", "VAE posterior",
                   "Reconstruction error", "Structure: filaments and voids", "How this report was made"):
         assert f"<h2>{title}</h2>" in html
-    assert html.count("<svg") == 2 * 5  # per model: KMeans and four structure charts
+    assert html.count("<svg") == 2 * 6 + 3  # per model: axes, KMeans, four structure charts; the VAE's posterior
     assert "--no-window-figures" in html and "torch" in html
     overview = {row[0]: row[1:] for row in read_csv(tmp_path / "report-tables" / "overview.csv")}
     assert overview["quantity"] == [f"A: {digits_ae}", f"B: {digits_vae}"]
@@ -68,10 +68,10 @@ def test_report_embeds_the_window_figures(tmp_path, digits_vae):
     assert main(["report", "--model", str(digits_vae), "--data", "digits", "--out", str(out), *FAST]) == 0
     html = out.read_text(encoding="utf-8")
     pngs = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert len(pngs) == 6  # scatter, radius, axes, PCA, VAE posterior, reconstruction error
+    assert len(pngs) == 4  # the window's scatter, radius, PCA spectrum and reconstruction error
     for data in pngs:
         image = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("L"), np.float64)
-        assert image.shape[1] >= 700 and image.std() > 5  # drawn, not blank
+        assert image.shape[1] >= 500 and image.std() > 5  # drawn at the requested size, not blank
 
 
 @pytest.mark.parametrize("extra, message", [

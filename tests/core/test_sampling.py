@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from latent_explorer.cli import main
-from latent_explorer.core.encoding import Codes, cache_path, iter_encode, iter_encode_cached
+from latent_explorer.core.encoding import Codes, cache_path, chunk_rows, iter_encode, iter_encode_cached
 from latent_explorer.core.jobs import run_job
 from latent_explorer.core.models import demo_models, load_model
 from latent_explorer.core.models.base import EPS_CLIP, NoiseKey, gaussian_noise
@@ -104,3 +104,9 @@ def test_digits_demo_codes_do_not_depend_on_the_batch_size(digits):
     assert all(np.array_equal(z, runs[0]) for z in runs[1:])
     other = run_job(iter_encode(model, digits, batch_size=97, seed=1, with_reconstruction=False)).z
     assert (other != runs[0]).any(axis=1).all()
+
+
+def test_call_size_depends_on_the_image_size_and_device_only():
+    assert chunk_rows("cpu", (1, 28, 28)) == 512 and chunk_rows("cpu", (1, 8, 8)) == 512
+    assert chunk_rows("cpu", (3, 218, 178)) == 16 and chunk_rows("cpu", (3, 64, 64)) == 32
+    assert chunk_rows("cuda", (1, 28, 28)) == 2048
