@@ -5,8 +5,9 @@ a device mapping per tick), measures every label with ``QPainter.boundingRect``,
 into a ``QPicture`` and plays that: 1.6–2 ms per axis per frame, for a scatter being panned about as costly as
 drawing a million points. `FastAxis` computes the same layout with a short loop, measures each distinct label
 once (a cache keyed by font and text), draws the labels as cached ``QStaticText`` (glyph layout done once) and the
-ticks with one ``drawLines`` per level, straight onto the scene. Exports (``setExportMode``) and settings the lean
-layout does not cover go through pyqtgraph's own path, so vector output keeps real text.
+ticks with one ``drawLines`` per level, straight onto the scene. Exports draw the same way, so a PNG matches the
+screen pixel for pixel; on vector devices (SVG, PDF) Qt draws static text as ordinary text, so the labels stay
+text. Settings the lean layout does not cover go through pyqtgraph's own path.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class FastAxis(pg.AxisItem):
 
     The layout is pyqtgraph's (tick levels from ``tickValues``, labels from ``tickStrings``, the same tick
     lengths, alphas, text offsets and crowding limits) for the plain case the scatter uses: a left or bottom
-    axis without grid lines or fixed ticks. Anything else, and exports, go through pyqtgraph's own code.
+    axis without grid lines or fixed ticks. Anything else goes through pyqtgraph's own code.
     """
 
     def __init__(self, orientation: str, **kwargs) -> None:
@@ -68,8 +69,7 @@ class FastAxis(pg.AxisItem):
     def _lean(self) -> bool:
         """Whether the fast layout covers this axis's settings."""
         return (self.orientation in ("left", "bottom") and self.grid is False and self._tickLevels is None
-                and self.style["tickAlpha"] is None and self.style["stopAxisAtTick"] == (False, False)
-                and self._exportOpts is False)
+                and self.style["tickAlpha"] is None and self.style["stopAxisAtTick"] == (False, False))
 
     def paint(self, p: QPainter, opt=None, widget=None) -> None:
         if not self._lean():

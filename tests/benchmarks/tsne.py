@@ -2,8 +2,8 @@
 
 For each size (20,000 and 70,000 Fashion-MNIST codes; 5,000 with --quick):
 - the neighbour search openTSNE offers here, each timed on its own (``PerplexityBasedNN`` with ``method`` =
-  exact, annoy, pynndescent, and hnsw where hnswlib is installed; the first call in the process, so numba's
-  compilation counts for pynndescent, as it does for a user's first run);
+  exact (up to 20,000 codes), annoy, pynndescent (not with --quick), and hnsw where hnswlib is installed; the
+  first call in the process, so numba's compilation counts for pynndescent, as it does for a user's first run);
 - openTSNE's defaults, ``openTSNE.TSNE(n_jobs, random_state).fit(codes)`` (its own neighbour choice, 250 + 500
   iterations), against the app's default (`core.tsne.TSNEParams()`: the neighbour search chosen per size, the
   shorter schedule and the KL stopping rule) run the way the window runs it: `iter_tsne` in a `JobRunner`
@@ -194,6 +194,9 @@ def main() -> int:
         label = f"{n // 1000}k"
         if not bench.args.skip_neighbours:
             for method in neighbour_methods():
+                if method == "pynndescent" and bench.quick:
+                    print(f"  [{label}: pynndescent skipped with --quick: its first call compiles for minutes]")
+                    continue
                 if method == "exact" and n > 20_000:
                     print(f"  [{label}: exact neighbour search skipped above 20,000 codes]")
                     continue
