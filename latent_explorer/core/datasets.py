@@ -383,7 +383,6 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
     if not files:
         raise DatasetError("no images found", path=root, hint=f"supported: {', '.join(sorted(IMAGE_SUFFIXES))}")
     yield Progress("scanning", 0, len(files), f"{len(files)} image files")
-    skipped: list[tuple[str, str]] = []
     if shape is None or mode == "auto":
         sizes: Counter = Counter()
         modes: Counter = Counter()
@@ -401,26 +400,16 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
             mode = "L" if set(modes) <= {"L", "1", "I", "I;16", "LA"} else "RGB"
     h, w = shape
     channels = 1 if mode == "L" else 3
-    out = np.empty((len(files), channels, h, w), dtype=np.uint8)
-    labels: list[int] = []
-    names: list[str] = []
-    n = 0
-    for i, (f, cls) in enumerate(files):
-        try:
-            with Image.open(f) as im:
-                im = _to_8bit(im).convert(mode)
-                out[n] = _fit(im, w, h).reshape(h, w, channels).transpose(2, 0, 1)
-        except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
-            skipped.append((str(f), str(exc) or type(exc).__name__))
-            continue
-        labels.append(-1 if cls is None else cls)
-        names.append(str(f.relative_to(root)))
-        n += 1
-        if i % 256 == 0:
-            yield Progress("loading images", i + 1, len(files))
-    if n == 0:
-        raise DatasetError(f"none of the {len(files)} images could be read", path=root)
-    images = out[:n]
+    from latent_explorer.core.image_cache import iter_cache_images
+
+    cached = yield from iter_cache_images([f for f, _ in files], (channels, h, w),
+                                          lambda f: _decode_image_file(f, mode, w, h),
+                                          options=f"{mode}|fit-lanczos-1", root=root)
+    skipped = cached.skipped
+    images = cached.images
+    labels = [-1 if files[i][1] is None else files[i][1] for i in cached.kept]
+    names = [str(files[i][0].relative_to(root)) for i in cached.kept]
+    n = len(images)
     attr_names, attr = None, None
     if attributes is not None:
         attr_names, rows = read_celeba_attributes(attributes)
@@ -436,11 +425,23 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
             raise DatasetError("no image file name appears in the attribute file", path=attributes)
     yield Progress("loading images", len(files), len(files))
     has_classes = subdirs and all(lab >= 0 for lab in labels)
-    return Dataset(name=root.name, images=images,
-                   labels=np.array(labels, dtype=np.int64) if has_classes else None,
+    label_array = np.array(labels, dtype=np.int64) if has_classes else None
+    return Dataset(name=root.name, images=images, labels=label_array,
                    class_names=[d.name for d in subdirs] if has_classes else None,
                    attributes=attr, attribute_names=attr_names, sample_names=names, source=str(root),
-                   skipped=skipped)
+                   skipped=skipped, _fingerprint=cached.fingerprint(label_array))
+
+
+def _decode_image_file(path: Path, mode: str, w: int, h: int) -> np.ndarray | str:
+    """One file as (C, H, W) uint8, or the reason it cannot be read (called from the decoding threads)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im = _to_8bit(im).convert(mode)
+            return _fit(im, w, h).reshape(h, w, -1).transpose(2, 0, 1)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        return str(exc) or type(exc).__name__
 
 
 def _to_8bit(im):
