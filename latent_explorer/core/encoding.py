@@ -20,8 +20,9 @@ from latent_explorer.core.datasets import Dataset
 from latent_explorer.core.errors import DatasetError, ModelError
 from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.core.models.base import LatentModel
+from latent_explorer.core.row_noise import sample_z
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: a VAE's z noise depends on (seed, row) only
 
 
 @dataclass
@@ -79,7 +80,13 @@ class Codes:
 
 def iter_encode(model: LatentModel, dataset: Dataset, batch_size: int = 512, seed: int = 0,
                 with_reconstruction: bool = True) -> Job[Codes]:
-    """Encode ``dataset`` batch by batch; a VAE's z is sampled with a generator seeded by ``seed``."""
+    """Encode ``dataset`` batch by batch; a VAE's z noise is a function of (``seed``, row) (see `row_noise`).
+
+    Codes therefore do not depend on the batch size, and a distributed run gives the same z. Memory: the outputs
+    (N × (3·z_dim + 1) float32 for a VAE) plus one batch (``batch_size`` × C×H×W × 8 bytes for the float input and
+    its reconstruction, and the model's activations); images are read one batch at a time, so a memory-mapped
+    image cache is never loaded whole (its pages are the kernel's file cache, reclaimable).
+    """
     if dataset.image_shape != tuple(model.input_shape):
         raise ModelError(f"the model takes images of shape {list(model.input_shape)}, the dataset "
                          f"'{dataset.name}' has {list(dataset.image_shape)}", path=dataset.source,
@@ -90,12 +97,14 @@ def iter_encode(model: LatentModel, dataset: Dataset, batch_size: int = 512, see
     mu = np.empty((n, d), np.float32) if model.is_variational else None
     logvar = np.empty((n, d), np.float32) if model.is_variational else None
     err = np.zeros(n, np.float32)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)  # what the model draws is replaced by the per-row noise
     yield Progress("encoding", 0, n)
     for start in range(0, n, batch_size):
         stop = min(n, start + batch_size)
         x = torch.from_numpy(dataset.float_images(slice(start, stop)))
         enc = model.encode(x, generator=gen)
+        if enc.mu is not None and enc.logvar is not None:
+            enc = enc._replace(z=sample_z(enc.mu, enc.logvar, seed, np.arange(start, stop)))
         z[start:stop] = enc.z.cpu().numpy()
         if mu is not None:
             mu[start:stop] = enc.mu.cpu().numpy()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import mmap
 import os
 import shutil
 import time
@@ -85,8 +86,22 @@ def dataset_fingerprint(images: np.ndarray, labels: np.ndarray | None) -> str:
     """The same hash as `Dataset.fingerprint`, read in chunks so that a memory map is never loaded whole."""
     h = hashlib.blake2b(digest_size=16)
     h.update(str(images.shape).encode() + str(images.dtype).encode())
-    for start in range(0, len(images), COPY_ROWS):
-        h.update(np.ascontiguousarray(images[start:start + COPY_ROWS]).data)
+    filename = getattr(images, "filename", None)
+    if isinstance(images, np.memmap) and filename and isinstance(images.base, mmap.mmap):  # the whole file's map
+        # read the file instead of the map: mapped pages would stay in this process's resident memory
+        remaining = images.nbytes
+        with open(filename, "rb") as fh:
+            fh.seek(images.offset)
+            while remaining > 0:
+                block = fh.read(min(remaining, 1 << 24))
+                if not block:
+                    raise DatasetError("the image cache file is shorter than its header says", path=filename,
+                                       hint="delete this cache entry; it is rebuilt at the next load")
+                h.update(block)
+                remaining -= len(block)
+    else:
+        for start in range(0, len(images), COPY_ROWS):
+            h.update(np.ascontiguousarray(images[start:start + COPY_ROWS]).data)
     if labels is not None:
         h.update(np.ascontiguousarray(labels).data)
     return h.hexdigest()
