@@ -124,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     enc = sub.add_parser("encode", help="encode a dataset and write z, mu, logvar, labels, recon_error")
     enc.add_argument("--model", required=True)
     add_data_options(enc)
-    enc.add_argument("--out", required=True, help="output .npz")
+    enc.add_argument("--out", required=True, help="output .parquet, .arrow/.feather or .npz (the codes schema), "
+                                                  "or .npy (z alone)")
     enc.add_argument("--batch-size", type=int, default=512)
     enc.add_argument("--seed", type=int, default=0, help="seed of a VAE's z sampling")
     enc.add_argument("--device", default="auto")
@@ -165,15 +166,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 @command("encode")
 def cmd_encode(args: argparse.Namespace) -> int:
+    from latent_explorer.core.codes_file import check_codes_suffix, write_codes
     from latent_explorer.core.encoding import iter_encode_cached
     from latent_explorer.core.models import load_model
 
+    check_codes_suffix(args.out)  # a wrong extension fails before the encoding, not after
     dataset = load_data(args)
     model = load_model(args.model, device=args.device, allow_pickle=args.allow_pickle,
                        check_samples=dataset.float_images(slice(0, 2)))
     codes = run_with_bar(iter_encode_cached(model, dataset, batch_size=args.batch_size, seed=args.seed,
                                             use_cache=not args.no_cache))
-    codes.save_npz(args.out)
+    attributes = (dict(zip(dataset.attribute_names, dataset.attributes.T, strict=True))
+                  if dataset.attributes is not None and dataset.attribute_names else None)
+    write_codes(args.out, codes, class_names=dataset.class_names, seed=args.seed, attributes=attributes)
     print(f"wrote {args.out}: {len(codes)} codes of dimension {codes.latent_dim}"
           f"{' (VAE: z, mu, logvar)' if codes.is_variational else ''}", file=sys.stderr)
     return 0
