@@ -359,14 +359,11 @@ def read_celeba_attributes(path: str | Path) -> tuple[list[str], dict[str, np.nd
     return names, rows
 
 
-def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = None, mode: str = "auto",
-                           attributes: str | Path | None = None, limit: int | None = None) -> Job[Dataset]:
-    """Load a folder of images (one sub-folder per class, or flat), centre-cropped and resized to ``shape``.
+def list_image_folder(root: Path, limit: int | None = None) -> tuple[list[tuple[Path, int | None]], list[Path]]:
+    """The image files of a folder with their class (sub-folder index, None when flat), and the class folders.
 
-    Unreadable files are skipped and listed in ``Dataset.skipped``. ``mode`` is "L", "RGB" or "auto".
+    Shared by the in-process loader and the distributed encoder, so both see the same files in the same order.
     """
-    from PIL import Image, UnidentifiedImageError
-
     root = Path(root)
     if not root.is_dir():
         raise DatasetError("not a folder", path=root)
@@ -382,7 +379,14 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
         files = files[:limit]
     if not files:
         raise DatasetError("no images found", path=root, hint=f"supported: {', '.join(sorted(IMAGE_SUFFIXES))}")
-    yield Progress("scanning", 0, len(files), f"{len(files)} image files")
+    return files, subdirs
+
+
+def guess_image_options(files: list[tuple[Path, int | None]], shape: tuple[int, int] | None,
+                        mode: str) -> tuple[tuple[int, int], str]:
+    """``shape`` (H, W) and ``mode`` ("L"/"RGB") where not given: from the first 200 files' headers."""
+    from PIL import Image, UnidentifiedImageError
+
     if shape is None or mode == "auto":
         sizes: Counter = Counter()
         modes: Counter = Counter()
@@ -398,13 +402,27 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
             shape = (h, w) if max(w, h) <= 128 else (64, 64)
         if mode == "auto":
             mode = "L" if set(modes) <= {"L", "1", "I", "I;16", "LA"} else "RGB"
+    return shape, mode
+
+
+def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = None, mode: str = "auto",
+                           attributes: str | Path | None = None, limit: int | None = None) -> Job[Dataset]:
+    """Load a folder of images (one sub-folder per class, or flat), centre-cropped and resized to ``shape``.
+
+    Unreadable files are skipped and listed in ``Dataset.skipped``. ``mode`` is "L", "RGB" or "auto". The
+    images are decoded once into the on-disk cache (`image_cache`) and memory-mapped from there.
+    """
+    root = Path(root)
+    files, subdirs = list_image_folder(root, limit)
+    yield Progress("scanning", 0, len(files), f"{len(files)} image files")
+    shape, mode = guess_image_options(files, shape, mode)
     h, w = shape
     channels = 1 if mode == "L" else 3
     from latent_explorer.core.image_cache import iter_cache_images
 
     cached = yield from iter_cache_images([f for f, _ in files], (channels, h, w),
-                                          lambda f: _decode_image_file(f, mode, w, h),
-                                          options=f"{mode}|fit-lanczos-1", root=root)
+                                          lambda f: decode_image_file(f, mode, w, h),
+                                          options=image_options_key(mode), root=root)
     skipped = cached.skipped
     images = cached.images
     labels = [-1 if files[i][1] is None else files[i][1] for i in cached.kept]
@@ -433,7 +451,12 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
                    skipped=skipped, _fingerprint=cached.fingerprint(label_array))
 
 
-def _decode_image_file(path: Path, mode: str, w: int, h: int) -> np.ndarray | str:
+def image_options_key(mode: str) -> str:
+    """What besides size changes the decoded pixels: the mode and this decoder's version (crop, resampling)."""
+    return f"{mode}|fit-lanczos-1"
+
+
+def decode_image_file(path: Path, mode: str, w: int, h: int) -> np.ndarray | str:
     """One file as (C, H, W) uint8, or the reason it cannot be read (called from the decoding threads)."""
     from PIL import Image, UnidentifiedImageError
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from latent_explorer.core import image_cache
-from latent_explorer.core.datasets import Dataset, _decode_image_file, load_dataset
+from latent_explorer.core.datasets import Dataset, decode_image_file, load_dataset
 from latent_explorer.core.image_cache import iter_cache_images
 from latent_explorer.core.jobs import run_job
 
@@ -31,7 +31,7 @@ def make_folder(root: Path, per_class: int = 40, size: tuple[int, int] = (20, 14
 
 def reference_images(files: list[Path], mode: str, w: int, h: int) -> np.ndarray:
     """What the single-threaded loader produced: each readable file, in order."""
-    rows = [_decode_image_file(f, mode, w, h) for f in files]
+    rows = [decode_image_file(f, mode, w, h) for f in files]
     return np.stack([r for r in rows if not isinstance(r, str)])
 
 
@@ -60,7 +60,7 @@ def test_cancel_then_resume_decodes_every_file_once(tmp_path, monkeypatch):
     def decode(path: Path):
         with lock:
             calls.append(path)
-        return _decode_image_file(path, "RGB", 6, 6)
+        return decode_image_file(path, "RGB", 6, 6)
 
     job = iter_cache_images(files, (3, 6, 6), decode, options="t", workers=2)
     for progress in job:
@@ -83,7 +83,7 @@ def test_cancel_then_resume_decodes_every_file_once(tmp_path, monkeypatch):
 def test_the_key_follows_content_and_options(tmp_path):
     files = make_folder(tmp_path / "set", per_class=3)
     def decode(f):
-        return _decode_image_file(f, "RGB", 5, 5)
+        return decode_image_file(f, "RGB", 5, 5)
     a = run_job(iter_cache_images(files, (3, 5, 5), decode, options="x"))
     assert run_job(iter_cache_images(files, (3, 5, 5), decode, options="x")).from_cache
     assert not run_job(iter_cache_images(files, (3, 5, 5), decode, options="y")).from_cache
@@ -98,7 +98,7 @@ def test_unwritable_cache_falls_back_to_memory(tmp_path, monkeypatch):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     monkeypatch.setenv("LATENT_EXPLORER_CACHE", str(blocker))
-    cached = run_job(iter_cache_images(files, (3, 4, 4), lambda f: _decode_image_file(f, "RGB", 4, 4), options="m"))
+    cached = run_job(iter_cache_images(files, (3, 4, 4), lambda f: decode_image_file(f, "RGB", 4, 4), options="m"))
     assert cached.folder is None and not isinstance(cached.images, np.memmap)
     assert np.array_equal(cached.images, reference_images(files, "RGB", 4, 4))
 
@@ -112,4 +112,4 @@ def test_nothing_readable_is_a_dataset_error(tmp_path):
 
     with pytest.raises(DatasetError, match="none of the 3 images"):
         run_job(iter_cache_images(sorted(root.iterdir()), (3, 4, 4),
-                                  lambda f: _decode_image_file(f, "RGB", 4, 4), options="z"))
+                                  lambda f: decode_image_file(f, "RGB", 4, 4), options="z"))
