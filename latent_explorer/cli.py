@@ -131,6 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     enc.add_argument("--device", default="auto")
     enc.add_argument("--no-cache", action="store_true")
     enc.add_argument("--allow-pickle", action="store_true")
+    enc.add_argument("--engine", choices=["process", "ray"], default="process",
+                     help="process (default): this process; ray: a Ray actor pool writing a Parquet dataset folder "
+                          "(local Ray, or the cluster at RAY_ADDRESS; needs the [scale] extra)")
+    enc.add_argument("--workers", type=int, help="--engine ray: actors (default: one per GPU, else per CPU)")
 
     info = sub.add_parser("info", help="describe a model")
     info.add_argument("model")
@@ -146,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 EXTRA_PARSERS: list[Callable[[argparse._SubParsersAction], None]] = []
+ENCODE_ENGINES: dict[str, Callable[[argparse.Namespace], int]] = {}  # --engine NAME → its encode command
 
 
 @command("train")
@@ -170,6 +175,8 @@ def cmd_encode(args: argparse.Namespace) -> int:
     from latent_explorer.core.encoding import iter_encode_cached
     from latent_explorer.core.models import load_model
 
+    if args.engine != "process":
+        return ENCODE_ENGINES[args.engine](args)  # registered by latent_explorer.scale_cli
     check_codes_suffix(args.out)  # a wrong extension fails before the encoding, not after
     dataset = load_data(args)
     model = load_model(args.model, device=args.device, allow_pickle=args.allow_pickle,
@@ -253,7 +260,7 @@ def _load_extensions() -> None:
     """Sub-commands that live in their own modules (figure export, ...) register themselves on import."""
     import importlib
 
-    for module in ("latent_explorer.figures_cli",):
+    for module in ("latent_explorer.figures_cli", "latent_explorer.scale_cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
