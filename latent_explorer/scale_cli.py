@@ -55,6 +55,7 @@ def add_embed_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--use", choices=["z", "mu"], default=None, help="embed z, or a VAE's mu (default: mu if present)")
     p.add_argument("--perplexity", type=float, default=30.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--iterations", type=int, default=500, help="t-SNE iterations after early exaggeration")
     p.add_argument("--chunk", type=int, default=10000, help="codes placed per task (default 10,000)")
     p.add_argument("--json", action="store_true", help="print a summary as JSON")
 
@@ -68,7 +69,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
     request = EmbedRequest(codes=Path(args.codes), method=args.method, fit_sample=args.fit_sample,
                            engine=args.engine, use=args.use, perplexity=args.perplexity, seed=args.seed,
-                           chunk=args.chunk)
+                           chunk=args.chunk, iterations=args.iterations)
     if args.engine == "ray":
         from latent_explorer.scale.ray_encode import ray_session
 

@@ -43,6 +43,7 @@ class EmbedRequest:
     seed: int = 0
     chunk: int = 10000
     n_jobs: int | None = None
+    iterations: int = 500  # t-SNE iterations after early exaggeration (which runs min(250, iterations / 2))
 
 
 @dataclass
@@ -79,13 +80,14 @@ def stratified_sample(n: int, size: int, labels: np.ndarray | None, seed: int) -
 
 
 # ------------------------------------------------------------------------------------------ fit and place
-def fit_map(data: np.ndarray, method: str, perplexity: float, seed: int, n_jobs: int) -> Any:
+def fit_map(data: np.ndarray, method: str, perplexity: float, seed: int, n_jobs: int, iterations: int = 500) -> Any:
     """The fitted map object: an openTSNE ``TSNEEmbedding`` or a ``umap.UMAP``."""
     if method == "tsne":
         from openTSNE import TSNE
 
         return TSNE(perplexity=min(perplexity, (len(data) - 1) / 3.0), n_jobs=n_jobs, random_state=seed,
-                    initialization="pca").fit(data)
+                    initialization="pca", n_iter=iterations,
+                    early_exaggeration_iter=min(250, iterations // 2)).fit(data)
     if method == "umap":
         try:
             import umap
@@ -143,7 +145,7 @@ def iter_fit_and_place(data: np.ndarray, labels: np.ndarray | None, request: Emb
     rest = np.setdiff1d(np.arange(n), sample, assume_unique=True)
     yield Progress(f"{request.method}: fitting", 0, None, f"{len(sample):,} of {n:,} codes")
     t0 = time.perf_counter()
-    fitted = fit_map(data[sample], request.method, request.perplexity, request.seed, n_jobs)
+    fitted = fit_map(data[sample], request.method, request.perplexity, request.seed, n_jobs, request.iterations)
     fit_seconds = time.perf_counter() - t0
     layout = np.empty((n, 2), np.float32)
     layout[sample] = map_layout(fitted)
