@@ -291,11 +291,73 @@ def part_ray(bench: Bench, folder: Path, work: Path, count: int) -> None:
 
 
 def part_embed(bench: Bench, work: Path, quick: bool) -> None:
-    from latent_explorer.scale.embed_quality import compare_fit_and_place
+    """Fit-and-place against one full t-SNE on the same codes: time, recall@10 of latent neighbours, KL."""
+    from openTSNE import TSNE, TSNEEmbedding
+    from openTSNE.affinity import PerplexityBasedNN
 
-    for name, value, unit in compare_fit_and_place(fit=5000 if quick else 20000, total=15000 if quick else 70000,
-                                                   cache=work / "cache"):
-        bench.add(name, value, unit)
+    from latent_explorer.core.datasets import load_dataset
+    from latent_explorer.core.encoding import iter_encode_cached
+    from latent_explorer.core.jobs import run_job
+    from latent_explorer.core.models import load_model
+    from latent_explorer.core.tsne import default_n_jobs
+    from latent_explorer.scale.embed import EmbedRequest, iter_fit_and_place
+
+    os.environ["LATENT_EXPLORER_CACHE"] = str(work / "cache")
+    total, fit = (15000, 5000) if quick else (70000, 20000)
+    dataset = load_dataset("fashion-mnist")
+    codes = run_job(iter_encode_cached(load_model("demo:fashion-conv-vae", device="cpu"), dataset))
+    data = np.ascontiguousarray(codes.mu[:total], np.float32)
+    labels = codes.labels[:total]
+    n_jobs = default_n_jobs()
+    request = EmbedRequest(codes=work, fit_sample=fit, seed=0, n_jobs=n_jobs)
+    t0 = time.process_time(), time.perf_counter()
+    placed, fitted, placement, fit_s, place_s = run_job(iter_fit_and_place(data, labels, request))
+    fp_cpu, fp_wall = time.process_time() - t0[0], time.perf_counter() - t0[1]
+    t0 = time.process_time(), time.perf_counter()
+    full = np.asarray(TSNE(perplexity=30, n_jobs=n_jobs, random_state=0, initialization="pca").fit(data), np.float32)
+    full_cpu, full_wall = time.process_time() - t0[0], time.perf_counter() - t0[1]
+
+    rng = np.random.default_rng(0)
+    queries = rng.choice(total, min(5000, total), replace=False)
+    latent = neighbours(data, queries)
+    recall_fp = recall(latent, neighbours(placed, queries))
+    recall_full = recall(latent, neighbours(full, queries))
+    affinities = PerplexityBasedNN(data, perplexity=30, n_jobs=n_jobs, random_state=0)
+
+    def kl(layout: np.ndarray) -> float:
+        embedding = TSNEEmbedding(layout.astype(np.float64), affinities, n_jobs=n_jobs,
+                                  negative_gradient_method="fft")
+        embedding.optimize(n_iter=1, learning_rate=1e-12, momentum=0.0, inplace=True)  # evaluates KL, moves nothing
+        return float(embedding.kl_divergence)
+
+    bench.add(f"fit {fitted} + place {total - fitted} ({placement}): wall", fp_wall, "s", baseline=full_wall)
+    bench.add("fit-and-place: CPU", fp_cpu, "s", baseline=full_cpu, target="<= 0.6 (ratio)")
+    bench.add("  of which fit: wall", fit_s, "s")
+    bench.add("  of which place: wall", place_s, "s")
+    bench.add(f"full t-SNE of {total}: wall", full_wall, "s")
+    bench.add("recall@10 of latent neighbours, fit-and-place", recall_fp, "", baseline=recall_full,
+              target=">= 0.8 (ratio)")
+    bench.add("recall@10 of latent neighbours, full run", recall_full, "")
+    bench.add("KL, fit-and-place layout", kl(placed), "", baseline=kl(full))
+
+
+def neighbours(points: np.ndarray, queries: np.ndarray, k: int = 10) -> np.ndarray:
+    """The k nearest rows of each query row (itself excluded), exact."""
+    from latent_explorer.core.jobs import run_job
+    from latent_explorer.core.neighbors import iter_neighbors
+
+    found = run_job(iter_neighbors(points, points[queries], k=k + 1, exclude_self=False)).indices
+    out = np.empty((len(queries), k), np.int64)
+    for row, (q, idx) in enumerate(zip(queries, found, strict=True)):
+        others = idx[idx != q]
+        out[row] = others[:k]
+    return out
+
+
+def recall(reference: np.ndarray, candidate: np.ndarray) -> float:
+    from latent_explorer.core.neighbors import recall_at_k
+
+    return recall_at_k(reference, candidate)
 
 
 def main() -> int:

@@ -81,3 +81,17 @@ def test_a_batch_that_keeps_failing_is_named(local_ray, digits_npz, tmp_path, dy
 
     with pytest.raises(DatasetError, match="half-written"):
         read_codes(tmp_path / "codes")  # the failed job's folder is never read as complete
+
+
+def test_embed_places_chunks_in_ray_tasks_like_in_process(local_ray):
+    from sklearn.datasets import load_digits
+
+    from latent_explorer.scale.embed import EmbedRequest, iter_fit_and_place
+
+    bunch = load_digits()
+    data, labels = bunch.data[:360].astype(np.float32) / 16.0, bunch.target[:360]
+    common = dict(codes=None, fit_sample=120, chunk=80, iterations=100, n_jobs=1)
+    here = run_job(iter_fit_and_place(data, labels, EmbedRequest(**common)))
+    there = run_job(iter_fit_and_place(data, labels, EmbedRequest(**common, engine="ray")))
+    assert here[2] == there[2] == "transform"  # the fitted openTSNE map pickled and was shipped
+    assert np.allclose(here[0], there[0], atol=1e-4)
