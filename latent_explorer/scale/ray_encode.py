@@ -221,6 +221,8 @@ def encode_with_ray(request: EncodeRequest) -> Job[EncodeSummary]:
                           labels="int" if has_labels else None, recon_error=request.with_reconstruction,
                           image_paths=isinstance(source, ImageListSource), metadata=metadata)
     out = begin_dataset(request.out, {"rows_in": n, "model": request.model, "data": request.data})
+    for stale in (out / RUNNING).glob("batch-*"):  # markers of an earlier, failed run
+        stale.unlink(missing_ok=True)
     bounds = [(k, s, min(n, s + request.batch_size)) for k, s in enumerate(range(0, n, request.batch_size))]
     items = [{"batch": k, "start": s, "stop": e, "payload": json.dumps(source.batch_payload(s, e))}
              for k, s, e in bounds]
