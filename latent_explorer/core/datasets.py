@@ -464,8 +464,8 @@ def decode_image_file(path: Path, mode: str, w: int, h: int) -> np.ndarray | str
         with Image.open(path) as im:
             im = _to_8bit(im).convert(mode)
             return _fit(im, w, h).reshape(h, w, -1).transpose(2, 0, 1)
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
-        return str(exc) or type(exc).__name__
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        return str(exc) or type(exc).__name__  # a decompression bomb is skipped, not raised in a decoding thread
 
 
 def _to_8bit(im):

@@ -113,3 +113,12 @@ def test_nothing_readable_is_a_dataset_error(tmp_path):
     with pytest.raises(DatasetError, match="none of the 3 images"):
         run_job(iter_cache_images(sorted(root.iterdir()), (3, 4, 4),
                                   lambda f: decode_image_file(f, "RGB", 4, 4), options="z"))
+
+
+def test_an_oversized_image_is_skipped_not_raised_in_a_thread(tmp_path, monkeypatch):
+    files = make_folder(tmp_path / "set", per_class=2)
+    Image.new("RGB", (400, 400)).save(files[1])
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10000)  # 400×400 is over twice the limit: a bomb
+    cached = run_job(iter_cache_images(files, (3, 4, 4), lambda f: decode_image_file(f, "RGB", 4, 4), options="b"))
+    assert [f for f, _ in cached.skipped] == [str(files[1])] and "decompression bomb" in cached.skipped[0][1]
+    assert len(cached.images) == len(files) - 1
