@@ -260,7 +260,8 @@ def _load_extensions() -> None:
     """Sub-commands that live in their own modules (figure export, ...) register themselves on import."""
     import importlib
 
-    for module in ("latent_explorer.figures_cli", "latent_explorer.scale_cli"):
+    for module in ("latent_explorer.figures_cli", "latent_explorer.exchange_cli", "latent_explorer.plugins_cli",
+                   "latent_explorer.scale_cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -332,9 +332,11 @@ def write_codes_table(path: str | Path, table: pa.Table) -> Path:
 def write_codes(path: str | Path, codes: Codes, *, class_names: Sequence[str] | None = None,
                 seed: int | None = None, ids: np.ndarray | None = None,
                 attributes: Mapping[str, np.ndarray] | None = None, layouts: Mapping[str, np.ndarray] | None = None,
-                image_paths: Sequence[str] | None = None, images: Sequence[bytes] | None = None) -> Path:
+                image_paths: Sequence[str] | None = None, images: Sequence[bytes] | None = None,
+                recon_error: bool = True) -> Path:
     """Write ``codes`` in the format named by the extension: .parquet, .arrow/.feather, .npz or .npy.
 
+    ``recon_error=False`` leaves the column out (codes read from a file that had none).
     ``.npz`` holds the arrays ``encode`` has always written (``z``, ``mu``, ``logvar``, ``labels``,
     ``recon_error``) plus ``ids``, ``class_names``, ``attr_<name>`` and ``<layout>_x/_y``; ``.npy`` holds z alone.
     """
@@ -342,13 +344,15 @@ def write_codes(path: str | Path, codes: Codes, *, class_names: Sequence[str] | 
     path = Path(path)
     if fmt in ("parquet", "arrow"):
         cols = codes_columns(codes, ids=ids, attributes=attributes, layouts=layouts, image_paths=image_paths,
-                             images=images)
+                             images=images, include_recon_error=recon_error)
         return write_codes_table(path, codes_table(cols, codes_metadata(codes, class_names, seed)))
     if fmt == "npy":
         with atomic_path(path, suffix=".npy") as tmp, open(tmp, "wb") as fh:
             np.save(fh, np.ascontiguousarray(codes.z, dtype=np.float32))
         return path
     arrays = codes.arrays()
+    if not recon_error:
+        del arrays["recon_error"]
     if ids is not None:
         arrays["ids"] = np.asarray(ids, dtype=np.int64)
     if class_names is not None:
@@ -429,7 +433,8 @@ def _open_parquet(path: Path) -> _Columns:
             raise _arrow_error(path, exc, "Parquet") from exc
         return {n: table.column(n) for n in names}
 
-    return _Columns(path, "parquet", schema.names, schema.metadata, pf.metadata.num_rows, load, schema)
+    return _Columns(path, "parquet", schema.names, schema.metadata, pf.metadata.num_rows, load, schema,
+                    close=getattr(pf, "close", None))
 
 
 def _open_parquet_dataset(path: Path) -> _Columns:
@@ -707,6 +712,7 @@ def read_codes(path: str | Path, fields: Iterable[str] | None = None) -> CodesFi
 
     ``fields`` takes names from `ALL_FIELDS` (``z`` is always read): e.g. ``("z", "label")`` for a scatter,
     leaving thumbnails and the VAE's ``mu``/``logvar`` on disk. Missing optional columns are simply absent.
+    Codes read from Arrow IPC or ``.npy`` are read-only views of the mapped file: copy them to change them.
     """
     with _open(path) as cols:
         return _read(cols, fields)
