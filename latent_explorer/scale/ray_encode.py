@@ -10,7 +10,9 @@ What runs where:
   (``fixed_size_list<float32>`` columns built here, since Ray's own tensor type is unreadable elsewhere).
 
 Because batches are aligned the same way and a VAE's noise depends only on (seed, row), the codes are
-bit-identical to ``encode`` in-process. Ray restarts a dead actor and retries its batch (``retries`` times); a
+bit-identical to ``encode`` in-process run with the same number of torch threads as each actor
+(``threads_per_worker``, 1 by default): some CPU kernels split their float sums by thread, so a different thread
+count can change the last bit of a code. Ray restarts a dead actor and retries its batch (``retries`` times); a
 batch that still fails ends the job with an error naming it. The manifest ``_SUCCESS`` is written last, so a
 killed job leaves a dataset that is refused, never one that reads as complete.
 
@@ -105,6 +107,7 @@ class EncodeRequest:
     seed: int = 0
     workers: int | None = None  # actors; default: one per GPU, else one per CPU of the cluster
     retries: int = 3
+    threads_per_worker: int = 1  # torch threads (and CPU slots) of each CPU actor
     allow_pickle: bool = False
     with_reconstruction: bool = True
 
@@ -228,9 +231,10 @@ def encode_with_ray(request: EncodeRequest) -> Job[EncodeSummary]:
              for k, s, e in bounds]
     resources = ray.cluster_resources()
     gpus = int(resources.get("GPU", 0))
-    slots = gpus if gpus else max(1, int(resources.get("CPU", 1)))
+    threads = max(1, request.threads_per_worker)
+    slots = gpus if gpus else max(1, int(resources.get("CPU", 1)) // threads)
     workers = max(1, min(request.workers or slots, len(bounds)))
-    per_actor = {"num_gpus": 1} if gpus else {"num_cpus": 1}
+    per_actor = {"num_gpus": 1} if gpus else {"num_cpus": threads}
     ds = ray.data.from_items(items, override_num_blocks=len(items))
     with warnings.catch_warnings():
         # Ray 2.60 has no named parameter for actor restarts yet; its remote-args form is all there is
@@ -238,7 +242,7 @@ def encode_with_ray(request: EncodeRequest) -> Job[EncodeSummary]:
         ds = ds.map_batches(BatchEncoder, batch_size=1, batch_format="pyarrow",
                             compute=ray.data.ActorPoolStrategy(size=workers),
                             fn_constructor_args=(request, source, schema.serialize().to_pybytes(),
-                                                 "cuda" if gpus else "cpu", 1),
+                                                 "cuda" if gpus else "cpu", threads),
                             max_restarts=request.retries, max_task_retries=request.retries, **per_actor)
     done: dict[int, dict[str, Any]] = {}
     yield Progress("encoding on Ray", 0, n, f"{len(bounds)} batches on {workers} {'GPU' if gpus else 'CPU'} "
