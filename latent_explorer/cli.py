@@ -156,6 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     enc.add_argument("--device", type=device, default="auto")
     enc.add_argument("--no-cache", action="store_true")
     add_code_consent(enc)
+    enc.add_argument("--engine", choices=["process", "ray"], default="process",
+                     help="process (default): this process; ray: a Ray actor pool writing a Parquet dataset folder "
+                          "(local Ray, or the cluster at RAY_ADDRESS; needs the [scale] extra)")
+    enc.add_argument("--workers", type=integer(1, 4096, "a number of workers"),
+                     help="--engine ray: actors (default: one per GPU, else per CPU)")
 
     info = sub.add_parser("info", help="describe a model")
     info.add_argument("model")
@@ -177,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 EXTRA_PARSERS: list[Callable[[argparse._SubParsersAction], None]] = []
+ENCODE_ENGINES: dict[str, Callable[[argparse.Namespace], int]] = {}  # --engine NAME → its encode command
 
 
 @command("train")
@@ -203,6 +209,8 @@ def cmd_encode(args: argparse.Namespace) -> int:
     from latent_explorer.core.models import load_model
 
     check_output(args.out, [*data_inputs(args), ("--model", args.model)])
+    if args.engine != "process":
+        return ENCODE_ENGINES[args.engine](args)  # registered by latent_explorer.scale_cli
     check_codes_suffix(args.out)  # a wrong extension fails before the encoding, not after
     dataset = load_data(args)
     model = load_model(args.model, device=args.device, allow_code=args.allow_code,
@@ -338,7 +346,7 @@ def _load_extensions() -> None:
     import importlib
 
     for module in ("latent_explorer.figures_cli", "latent_explorer.exchange_cli", "latent_explorer.plugins_cli",
-                   "latent_explorer.report_cli"):
+                   "latent_explorer.report_cli", "latent_explorer.scale_cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

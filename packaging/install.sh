@@ -2,11 +2,11 @@
 # Install Latent Explorer into .venv in this checkout: system libraries Qt needs, Fashion-MNIST,
 # torch==2.13.0 first (a looser requirement would pull a multi-GB CUDA build), then the package.
 #   packaging/install.sh          the app
-#   packaging/install.sh --test   the app and its test tools
+#   packaging/install.sh --test   the app, its test tools and the [scale] extra (Ray Data), whose tests CI runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extra=""
-[[ "${1:-}" == "--test" ]] && extra="[test]"
+[[ "${1:-}" == "--test" ]] && extra="[test,scale]"
 
 apt_packages=(dataset-fashion-mnist libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0
               libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0

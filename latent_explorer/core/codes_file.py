@@ -43,6 +43,7 @@ import numpy as np
 from latent_explorer.core.atomic import atomic_path
 from latent_explorer.core.encoding import CACHE_VERSION, Codes
 from latent_explorer.core.errors import DatasetError
+from latent_explorer.core.parquet_dataset import dataset_parts
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -440,7 +441,7 @@ def _open_parquet_dataset(path: Path) -> _Columns:
     _pa()
     import pyarrow.dataset as ds
 
-    parts = sorted(p for p in path.rglob("*.parquet") if not p.name.startswith((".", "_")))
+    parts = dataset_parts(path)  # the manifest's parts; a half-written dataset is refused there
     if not parts:
         raise CodesFileError("the folder holds no .parquet part files", path=path,
                              hint="name a folder of .parquet parts in the codes schema, or a codes file")

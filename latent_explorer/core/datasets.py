@@ -431,24 +431,18 @@ def read_celeba_attributes(path: str | Path) -> tuple[list[str], dict[str, np.nd
     return names, rows
 
 
-def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = None, mode: str = "auto",
-                           attributes: str | Path | None = None, limit: int | None = None) -> Job[Dataset]:
-    """Load a folder of images (one sub-folder per class, or flat), centre-cropped and resized to ``shape``.
+def list_image_folder(root: Path, limit: int | None = None) -> tuple[list[tuple[Path, int | None]], list[Path]]:
+    """The image files of a folder with their class (sub-folder index, None when flat), and the class folders.
 
-    Unreadable files are skipped and listed in ``Dataset.skipped``. ``mode`` is "L", "RGB" or "auto".
+    Shared by the in-process loader and the distributed encoder, so both see the same files in the same order.
+    Only regular files count: a pipe named x.png would block the loader forever.
     """
-    from PIL import Image, UnidentifiedImageError
-
     root = Path(root)
     if not root.is_dir():
         raise DatasetError("not a folder", path=root)
-    limits = current_limits()
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise DatasetError(f"limit = {limit!r}: at least one image must be loaded", path=root,
                            hint="give a whole number ≥ 1, or no limit")
-    if shape is not None:
-        check_image_size(shape, limits, root)
-    too_large = (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError)
     subdirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     files: list[tuple[Path, int | None]] = []
     if subdirs:
@@ -461,8 +455,15 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
         files = files[:limit]
     if not files:
         raise DatasetError("no images found", path=root, hint=f"supported: {', '.join(sorted(IMAGE_SUFFIXES))}")
-    yield Progress("scanning", 0, len(files), f"{len(files)} image files")
-    skipped: list[tuple[str, str]] = []
+    return files, subdirs
+
+
+def guess_image_options(files: list[tuple[Path, int | None]], shape: tuple[int, int] | None,
+                        mode: str) -> tuple[tuple[int, int], str]:
+    """``shape`` (H, W) and ``mode`` ("L"/"RGB") where not given: from the first 200 files' headers."""
+    from PIL import Image, UnidentifiedImageError
+
+    unreadable = (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError)
     if shape is None or mode == "auto":
         sizes: Counter = Counter()
         modes: Counter = Counter()
@@ -471,37 +472,49 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
                 with Image.open(f) as im:
                     sizes[im.size] += 1
                     modes[im.mode] += 1
-            except too_large:
+            except unreadable:
                 pass
         if shape is None:
             (w, h), _ = sizes.most_common(1)[0] if sizes else ((64, 64), 0)
             shape = (h, w) if max(w, h) <= 128 else (64, 64)
         if mode == "auto":
             mode = "L" if set(modes) <= {"L", "1", "I", "I;16", "LA"} else "RGB"
+    return shape, mode
+
+
+def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = None, mode: str = "auto",
+                           attributes: str | Path | None = None, limit: int | None = None) -> Job[Dataset]:
+    """Load a folder of images (one sub-folder per class, or flat), centre-cropped and resized to ``shape``.
+
+    Unreadable files, and images over the pixel limit, are skipped and listed in ``Dataset.skipped``. ``mode`` is
+    "L", "RGB" or "auto". The images are decoded once, on a thread pool, into the on-disk cache (`image_cache`)
+    and memory-mapped from there.
+    """
+    from latent_explorer.core.image_cache import iter_cache_images
+
+    root = Path(root)
+    limits = current_limits()
+    if shape is not None:
+        check_image_size(shape, limits, root)
+    files, subdirs = list_image_folder(root, limit)
+    yield Progress("scanning", 0, len(files), f"{len(files)} image files")
+    shape, mode = guess_image_options(files, shape, mode)
     h, w = shape
     channels = 1 if mode == "L" else 3
     limits.check_allocation(len(files) * channels * h * w, f"{len(files):,} images of {channels}×{h}×{w}", root)
-    out = np.empty((len(files), channels, h, w), dtype=np.uint8)
-    labels: list[int] = []
-    names: list[str] = []
-    n = 0
-    for i, (f, cls) in enumerate(files):
-        try:
-            with Image.open(f) as im:
-                _check_pixels(im, limits)
-                im = _to_8bit(im).convert(mode)
-                out[n] = _fit(im, w, h).reshape(h, w, channels).transpose(2, 0, 1)
-        except too_large as exc:
-            skipped.append((str(f), str(exc) or type(exc).__name__))
-            continue
-        labels.append(-1 if cls is None else cls)
-        names.append(str(f.relative_to(root)))
-        n += 1
-        if i % 256 == 0:
-            yield Progress("loading images", i + 1, len(files))
+    max_pixels = limits.max_image_pixels
+    cached = yield from iter_cache_images([f for f, _ in files], (channels, h, w),
+                                          lambda f: decode_image_file(f, mode, w, h, max_pixels),
+                                          options=image_options_key(mode), root=root)
+    skipped = cached.skipped
+    images = cached.images
+    labels = [-1 if files[i][1] is None else files[i][1] for i in cached.kept]
+    prefix = len(str(root)) + 1  # every file lies under root; slicing is 10× faster than relative_to
+    names = [str(files[i][0])[prefix:] for i in cached.kept]
+    n = len(images)
     if n == 0:
-        raise DatasetError(f"none of the {len(files)} images could be read", path=root)
-    images = out[:n]
+        raise DatasetError(f"none of the {len(files)} images could be read", path=root,
+                           hint=f"first problem: {skipped[0][0]}: {skipped[0][1]}" if skipped else None)
     attr_names, attr = None, None
     if attributes is not None:
         attr_names, rows = read_celeba_attributes(attributes)
@@ -517,28 +530,40 @@ def iter_load_image_folder(root: str | Path, shape: tuple[int, int] | None = Non
             raise DatasetError("no image file name appears in the attribute file", path=attributes)
     yield Progress("loading images", len(files), len(files))
     has_classes = subdirs and all(lab >= 0 for lab in labels)
-    return Dataset(name=root.name, images=images,
-                   labels=np.array(labels, dtype=np.int64) if has_classes else None,
+    label_array = np.array(labels, dtype=np.int64) if has_classes else None
+    return Dataset(name=root.name, images=images, labels=label_array,
                    class_names=[d.name for d in subdirs] if has_classes else None,
                    attributes=attr, attribute_names=attr_names, sample_names=names, source=str(root),
-                   skipped=skipped)
+                   skipped=skipped, _fingerprint=cached.fingerprint(label_array))
+
+
+def image_options_key(mode: str) -> str:
+    """What besides size changes the decoded pixels: the mode and this decoder's version (crop, resampling)."""
+    return f"{mode}|fit-lanczos-1"
+
+
+def decode_image_file(path: Path, mode: str, w: int, h: int, max_pixels: int | None = None) -> np.ndarray | str:
+    """One file as (C, H, W) uint8, or the reason it cannot be read (called from the decoding threads).
+
+    An image with more than ``max_pixels`` pixels is refused from its header, before it is decoded.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            if max_pixels is not None and im.size[0] * im.size[1] > max_pixels:
+                iw, ih = im.size
+                return (f"{iw}×{ih} pixels is more than the limit of {max_pixels:,} "
+                        "(LATENT_EXPLORER_MAX_IMAGE_PIXELS)")
+            im = _to_8bit(im).convert(mode)
+            return _fit(im, w, h).reshape(h, w, -1).transpose(2, 0, 1)
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        return str(exc) or type(exc).__name__
 
 
 def _is_image_file(path: Path) -> bool:
     """An image by its suffix, and a regular file: a pipe named x.png would block the loader forever."""
     return path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
-
-
-class ImageTooLargeError(ValueError):
-    """An image in a folder with more pixels than the limit: skipped and listed like an unreadable one."""
-
-
-def _check_pixels(im, limits: Limits) -> None:
-    """Refuse before decoding: ``Image.open`` has read only the header, which gives the size."""
-    w, h = im.size
-    if w * h > limits.max_image_pixels:
-        raise ImageTooLargeError(f"{w}×{h} pixels is more than the limit of {limits.max_image_pixels:,} "
-                                 f"(LATENT_EXPLORER_MAX_IMAGE_PIXELS)")
 
 
 def check_image_size(shape: tuple[int, int], limits: Limits, source: object = None) -> tuple[int, int]:

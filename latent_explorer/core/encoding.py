@@ -111,6 +111,52 @@ def chunk_rows(device: torch.device | str, input_shape: tuple[int, ...]) -> int:
     return max(MIN_CHUNK, min(MAX_CHUNK * factor, rows))
 
 
+@dataclass
+class EncodedRows:
+    """The codes of a run of consecutive samples (see `encode_rows`)."""
+
+    z: np.ndarray
+    mu: np.ndarray | None
+    logvar: np.ndarray | None
+    recon_error: np.ndarray | None
+
+
+def aligned_batch_size(model: LatentModel, batch_size: int) -> int:
+    """``batch_size`` rounded up to whole model calls: batches that start at its multiples start calls too."""
+    chunk = chunk_rows(model.device, tuple(model.input_shape))
+    return chunk * max(1, -(-int(batch_size) // chunk))
+
+
+def encode_rows(model: LatentModel, images: np.ndarray, first_index: int, seed: int = 0,
+                with_reconstruction: bool = True) -> EncodedRows:
+    """Encode the float images of samples ``first_index ..`` in the model calls every encoder makes.
+
+    The one place where images meet the model, shared by `iter_encode` and the distributed encoder, so that both
+    give bit-identical codes: calls of `chunk_rows` samples (``first_index`` must be a multiple of it, which
+    `aligned_batch_size` guarantees for batch starts) and ε drawn from (``seed``, sample index).
+    """
+    chunk = chunk_rows(model.device, tuple(model.input_shape))
+    if first_index % chunk:
+        raise ValueError(f"encode_rows starts at sample {first_index}, not a multiple of the call size {chunk}")
+    n, d = len(images), model.latent_dim
+    z = np.empty((n, d), np.float32)
+    mu = np.empty((n, d), np.float32) if model.is_variational else None
+    logvar = np.empty((n, d), np.float32) if model.is_variational else None
+    err = np.zeros(n, np.float32) if with_reconstruction else None
+    for offset in range(0, n, chunk):
+        stop = min(n, offset + chunk)
+        x = torch.from_numpy(np.ascontiguousarray(images[offset:stop], dtype=np.float32))
+        enc = model.encode(x, noise=NoiseKey(seed, first_index + offset))
+        z[offset:stop] = enc.z.cpu().numpy()
+        if mu is not None:
+            mu[offset:stop] = enc.mu.cpu().numpy()
+            logvar[offset:stop] = enc.logvar.cpu().numpy()
+        if err is not None:
+            recon = model.decode(enc.mu if enc.mu is not None else enc.z).cpu()
+            err[offset:stop] = ((recon - x) ** 2).flatten(1).mean(1).numpy()
+    return EncodedRows(z=z, mu=mu, logvar=logvar, recon_error=err)
+
+
 def iter_encode(model: LatentModel, dataset: Dataset, batch_size: int = 512, seed: int = 0,
                 with_reconstruction: bool = True) -> Job[Codes]:
     """Encode ``dataset`` batch by batch.
@@ -119,6 +165,10 @@ def iter_encode(model: LatentModel, dataset: Dataset, batch_size: int = 512, see
     shorter, but the same for any batch size), and a VAE's ε for sample i is drawn from (``seed``, i) alone:
     a code is the same for every ``batch_size``, which sets only how many chunks go between two progress
     reports (rounded up to whole chunks). The reconstruction error is that of decode(μ), the posterior's mean.
+
+    Memory: the outputs (N × (3·z_dim + 1) float32 for a VAE) plus one batch (``batch_size`` × C×H×W × 8 bytes
+    for the float input and its reconstruction, and the model's activations); images are read one batch at a
+    time, so a memory-mapped image cache is never loaded whole (its pages are the kernel's file cache).
     """
     if dataset.image_shape != tuple(model.input_shape):
         raise ModelError(f"the model takes images of shape {list(model.input_shape)}, the dataset "
@@ -130,24 +180,18 @@ def iter_encode(model: LatentModel, dataset: Dataset, batch_size: int = 512, see
     mu = np.empty((n, d), np.float32) if model.is_variational else None
     logvar = np.empty((n, d), np.float32) if model.is_variational else None
     err = np.zeros(n, np.float32)
-    chunk = chunk_rows(model.device, tuple(model.input_shape))
-    step = chunk * max(1, -(-int(batch_size) // chunk))
+    step = aligned_batch_size(model, batch_size)
     yield Progress("encoding", 0, n)
     for first in range(0, n, step):
-        images = dataset.float_images(slice(first, min(n, first + step)))
-        for offset in range(0, len(images), chunk):
-            start = first + offset
-            stop = min(n, start + chunk)
-            x = torch.from_numpy(images[offset:offset + chunk])
-            enc = model.encode(x, noise=NoiseKey(seed, start))
-            z[start:stop] = enc.z.cpu().numpy()
-            if mu is not None:
-                mu[start:stop] = enc.mu.cpu().numpy()
-                logvar[start:stop] = enc.logvar.cpu().numpy()
-            if with_reconstruction:
-                recon = model.decode(enc.mu if enc.mu is not None else enc.z).cpu()
-                err[start:stop] = ((recon - x) ** 2).flatten(1).mean(1).numpy()
-        yield Progress("encoding", min(n, first + step), n)
+        stop = min(n, first + step)
+        rows = encode_rows(model, dataset.float_images(slice(first, stop)), first, seed, with_reconstruction)
+        z[first:stop] = rows.z
+        if mu is not None:
+            mu[first:stop] = rows.mu
+            logvar[first:stop] = rows.logvar
+        if with_reconstruction:
+            err[first:stop] = rows.recon_error
+        yield Progress("encoding", stop, n)
     bad = ~np.isfinite(z).all(axis=1)
     if bad.any():
         raise ModelError(f"the encoder produced NaN or infinite codes for {int(bad.sum())} of {n} samples "
