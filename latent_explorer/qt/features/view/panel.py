@@ -6,6 +6,8 @@ coordinates; the controller redraws the scatter.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -24,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from latent_explorer.core.state import ViewSpec
-from latent_explorer.core.tsne import INITIALISATIONS, TSNEError, TSNEParams
+from latent_explorer.core.tsne import INITIALISATIONS, PRESETS, TSNEError, TSNEParams
 from latent_explorer.qt.context import FeatureContext
 
 TSNE_INPUTS = (("z", "z (the codes)"), ("mu", "μ (VAE means)"), ("pca", "PCA of the codes"),
@@ -102,9 +104,18 @@ class ViewPanel(QWidget):
         self.pca_components = _spin(2, 4096, 50, tip="number of principal components for the PCA input")
         self.perplexity = _spin(1, 1000, 30, 5, 1, "about how many neighbours each point keeps close")
         self.early_exaggeration = _spin(1, 200, 12, 1, 1, "exaggeration during the first phase")
-        self.early_iterations = _spin(0, 5000, 250, 50, tip="iterations of the early exaggeration phase")
+        self.preset = QComboBox()
+        self.preset.addItems(list(PRESETS))
+        self.preset.setToolTip("fast: a shorter schedule that stops once KL settles (about 2.4× faster than "
+                               "openTSNE's defaults at +2.5 % KL); reference quality: openTSNE's own defaults")
+        defaults = TSNEParams()
+        self.early_iterations = _spin(0, 5000, defaults.early_exaggeration_iter, 50,
+                                      tip="iterations of the early exaggeration phase")
         self.exaggeration = _spin(1, 50, 1, 0.5, 2, "exaggeration after the first phase (>1: tighter clusters)")
-        self.iterations = _spin(0, 20000, 500, 50, tip="iterations after the early exaggeration phase")
+        self.iterations = _spin(0, 20000, defaults.n_iter, 50,
+                                tip="iterations after the early exaggeration phase (at most: the fast preset stops "
+                                    "earlier once KL changes by less than its threshold)")
+        self.preset.currentTextChanged.connect(self._apply_preset)
         self.seed = _spin(0, 2**31 - 1, 0, tip="random seed for the neighbour search and the initialisation")
         self.initialisation = QComboBox()
         self.initialisation.addItems(list(INITIALISATIONS))
@@ -112,6 +123,7 @@ class ViewPanel(QWidget):
         self.run_button.clicked.connect(self._on_run_clicked)
         form.addRow("input", self.tsne_input)
         form.addRow("PCA components", self.pca_components)
+        form.addRow("schedule", self.preset)
         form.addRow("perplexity", self.perplexity)
         form.addRow("early exaggeration", self.early_exaggeration)
         form.addRow("early iterations", self.early_iterations)
@@ -227,12 +239,21 @@ class ViewPanel(QWidget):
         i, j = (row, view.j) if axis == 0 else (view.i, row)
         self.state.view = ViewSpec(view.kind, i, j)
 
+    def _apply_preset(self, name: str) -> None:
+        """Show the preset's schedule in the spin boxes (which the user may still change)."""
+        preset = PRESETS[name]
+        self.early_exaggeration.setValue(preset.early_exaggeration)
+        self.early_iterations.setValue(preset.early_exaggeration_iter)
+        self.exaggeration.setValue(preset.exaggeration)
+        self.iterations.setValue(preset.n_iter)
+
     def tsne_params(self) -> TSNEParams:
-        return TSNEParams(input=self.tsne_input.currentData() or "z", pca_components=self.pca_components.value(),
-                          perplexity=self.perplexity.value(), early_exaggeration=self.early_exaggeration.value(),
-                          early_exaggeration_iter=self.early_iterations.value(),
-                          exaggeration=self.exaggeration.value(), n_iter=self.iterations.value(),
-                          seed=self.seed.value(), initialization=self.initialisation.currentText())
+        base = TSNEParams().with_preset(self.preset.currentText())  # its neighbour search and KL stop
+        return replace(base, input=self.tsne_input.currentData() or "z", pca_components=self.pca_components.value(),
+                       perplexity=self.perplexity.value(), early_exaggeration=self.early_exaggeration.value(),
+                       early_exaggeration_iter=self.early_iterations.value(),
+                       exaggeration=self.exaggeration.value(), n_iter=self.iterations.value(),
+                       seed=self.seed.value(), initialization=self.initialisation.currentText())
 
     def _on_run_clicked(self) -> None:
         if self.controller.is_tsne_running():
