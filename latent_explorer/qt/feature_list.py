@@ -11,6 +11,7 @@ from __future__ import annotations
 from latent_explorer.qt.feature import Feature, layout_version
 from latent_explorer.qt.features import (
     analysis,
+    consent,
     data,
     decoder,
     export,
@@ -31,6 +32,7 @@ FEATURES: tuple[Feature, ...] = (
     interpolation.FEATURE,
     analysis.FEATURE,
     session.FEATURE,
+    consent.FEATURE,
     export.FEATURE,
     undo.FEATURE,
     theme.FEATURE,
