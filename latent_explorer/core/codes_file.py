@@ -43,6 +43,7 @@ import numpy as np
 from latent_explorer.core.atomic import atomic_path
 from latent_explorer.core.encoding import CACHE_VERSION, Codes
 from latent_explorer.core.errors import DatasetError
+from latent_explorer.core.models.base import EPS_CLIP
 from latent_explorer.core.parquet_dataset import dataset_parts
 
 if TYPE_CHECKING:
@@ -364,8 +365,12 @@ def write_codes(path: str | Path, codes: Codes, *, class_names: Sequence[str] | 
         arrays[x], arrays[y] = np.asarray(xy, np.float32)[:, 0], np.asarray(xy, np.float32)[:, 1]
     if image_paths is not None:
         arrays["image_path"] = np.asarray(list(image_paths), dtype=str)
-    meta = np.array([codes.model_key, codes.data_key, str(CACHE_VERSION)])
-    extra = {"_seed": np.array(seed)} if seed is not None else {}
+    seed = codes.seed if seed is None else seed
+    # the layout `Codes.save_npz` writes: _meta = (model key, data key, version, seed), and a VAE's bound on |ε|
+    meta = np.array([codes.model_key, codes.data_key, str(CACHE_VERSION), "" if seed is None else str(int(seed))])
+    extra: dict[str, np.ndarray] = {"_seed": np.array(seed)} if seed is not None else {}
+    if codes.is_variational:
+        extra["eps_clip"] = np.float32(EPS_CLIP)
     with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays, _meta=meta, **extra)
     return path
@@ -500,7 +505,7 @@ def _open_npz(path: Path) -> _Columns:
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise CodesFileError(f"cannot read codes ({exc})", path=path,
                              hint="the file should be a .npz as written by numpy.savez") from exc
-    names = {_NPZ_RENAMES.get(f, f): f for f in files if not f.startswith("_") and f != "class_names"}
+    names = {_NPZ_RENAMES.get(f, f): f for f in files if not f.startswith("_") and f not in ("class_names", "eps_clip")}
     meta: dict[bytes, bytes] = {}
     try:
         if "_meta" in files:
@@ -511,6 +516,8 @@ def _open_npz(path: Path) -> _Columns:
             meta[f"{META_PREFIX}label_names".encode()] = json.dumps([str(c) for c in archive["class_names"]]).encode()
         if "_seed" in files:
             meta[f"{META_PREFIX}seed".encode()] = json.dumps(int(archive["_seed"])).encode()
+        elif "_meta" in files and len(stored) > 3 and stored[3].lstrip("-").isdigit():
+            meta[f"{META_PREFIX}seed".encode()] = json.dumps(int(stored[3])).encode()
         cache: dict[str, np.ndarray] = {}
         if "z" in names:
             cache["z"] = archive[names["z"]]
