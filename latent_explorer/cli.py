@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seed of a VAE's z sampling (recorded in the output and part of the cache key; default 0)")
     enc.add_argument("--device", type=device, default="auto")
     enc.add_argument("--no-cache", action="store_true")
+    enc.add_argument("--call-size", type=integer(1, 1 << 16, "a number of samples"),
+                     help="samples per model call (default: 512 images of 28x28 on the CPU, fewer for larger ones); "
+                          "both engines give bit-identical codes for the same call size and torch thread count")
     add_code_consent(enc)
     enc.add_argument("--engine", choices=["process", "ray"], default="process",
                      help="process (default): this process; ray: a Ray actor pool writing a Parquet dataset folder "
@@ -216,7 +219,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
     model = load_model(args.model, device=args.device, allow_code=args.allow_code,
                        check_samples=dataset.float_images(slice(0, 2)))
     codes = run_with_bar(iter_encode_cached(model, dataset, batch_size=args.batch_size, seed=args.seed,
-                                            use_cache=not args.no_cache))
+                                            use_cache=not args.no_cache, call_size=args.call_size))
     attributes = (dict(zip(dataset.attribute_names, dataset.attributes.T, strict=True))
                   if dataset.attributes is not None and dataset.attribute_names else None)
     write_codes(args.out, codes, class_names=dataset.class_names, seed=args.seed, attributes=attributes)

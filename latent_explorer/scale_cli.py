@@ -27,6 +27,7 @@ def encode_on_ray(args: argparse.Namespace) -> int:
                           hint="name a folder, e.g. --out codes/")
     request = EncodeRequest(model=args.model, data=args.data, out=out, data_options=data_options(args),
                             batch_size=args.batch_size, seed=args.seed, workers=args.workers,
+                            call_size=args.call_size,
                             allow_code=args.allow_code)
     with ray_session():
         summary = run_with_bar(encode_with_ray(request))

@@ -121,21 +121,32 @@ class EncodedRows:
     recon_error: np.ndarray | None
 
 
-def aligned_batch_size(model: LatentModel, batch_size: int) -> int:
+def model_call_size(model: LatentModel, call_size: int | None = None) -> int:
+    """The samples per model call: ``call_size`` if given, else `chunk_rows` for the model's device and input."""
+    if call_size is not None:
+        if int(call_size) < 1:
+            raise ValueError(f"a model call holds at least one sample, not {call_size}")
+        return int(call_size)
+    return chunk_rows(model.device, tuple(model.input_shape))
+
+
+def aligned_batch_size(model: LatentModel, batch_size: int, call_size: int | None = None) -> int:
     """``batch_size`` rounded up to whole model calls: batches that start at its multiples start calls too."""
-    chunk = chunk_rows(model.device, tuple(model.input_shape))
+    chunk = model_call_size(model, call_size)
     return chunk * max(1, -(-int(batch_size) // chunk))
 
 
 def encode_rows(model: LatentModel, images: np.ndarray, first_index: int, seed: int = 0,
-                with_reconstruction: bool = True) -> EncodedRows:
+                with_reconstruction: bool = True, call_size: int | None = None) -> EncodedRows:
     """Encode the float images of samples ``first_index ..`` in the model calls every encoder makes.
 
     The one place where images meet the model, shared by `iter_encode` and the distributed encoder, so that both
-    give bit-identical codes: calls of `chunk_rows` samples (``first_index`` must be a multiple of it, which
-    `aligned_batch_size` guarantees for batch starts) and ε drawn from (``seed``, sample index).
+    give bit-identical codes: calls of `model_call_size` samples (``first_index`` must be a multiple of it, which
+    `aligned_batch_size` guarantees for batch starts) and ε drawn from (``seed``, sample index). Two encoders
+    agree bit for bit when they use the same call size (the default on the same kind of device) and the same
+    number of torch threads.
     """
-    chunk = chunk_rows(model.device, tuple(model.input_shape))
+    chunk = model_call_size(model, call_size)
     if first_index % chunk:
         raise ValueError(f"encode_rows starts at sample {first_index}, not a multiple of the call size {chunk}")
     n, d = len(images), model.latent_dim
@@ -158,7 +169,7 @@ def encode_rows(model: LatentModel, images: np.ndarray, first_index: int, seed: 
 
 
 def iter_encode(model: LatentModel, dataset: Dataset, batch_size: int = 512, seed: int = 0,
-                with_reconstruction: bool = True) -> Job[Codes]:
+                with_reconstruction: bool = True, call_size: int | None = None) -> Job[Codes]:
     """Encode ``dataset`` batch by batch.
 
     The model always sees the chunks of `chunk_rows` samples that start at multiples of it (the last one is
@@ -180,11 +191,12 @@ def iter_encode(model: LatentModel, dataset: Dataset, batch_size: int = 512, see
     mu = np.empty((n, d), np.float32) if model.is_variational else None
     logvar = np.empty((n, d), np.float32) if model.is_variational else None
     err = np.zeros(n, np.float32)
-    step = aligned_batch_size(model, batch_size)
+    step = aligned_batch_size(model, batch_size, call_size)
     yield Progress("encoding", 0, n)
     for first in range(0, n, step):
         stop = min(n, first + step)
-        rows = encode_rows(model, dataset.float_images(slice(first, stop)), first, seed, with_reconstruction)
+        rows = encode_rows(model, dataset.float_images(slice(first, stop)), first, seed, with_reconstruction,
+                           call_size)
         z[first:stop] = rows.z
         if mu is not None:
             mu[first:stop] = rows.mu
@@ -216,8 +228,12 @@ def cache_path(model: LatentModel, dataset: Dataset, seed: int = 0) -> Path:
 
 
 def iter_encode_cached(model: LatentModel, dataset: Dataset, batch_size: int = 512, seed: int = 0,
-                       use_cache: bool = True) -> Job[Codes]:
-    """Like `iter_encode`, but served from (and stored in) the on-disk cache."""
+                       use_cache: bool = True, call_size: int | None = None) -> Job[Codes]:
+    """Like `iter_encode`, but served from (and stored in) the on-disk cache.
+
+    Only the default call size is cached: another one may change the last bits of the codes.
+    """
+    use_cache = use_cache and call_size is None
     path = cache_path(model, dataset, seed)
     if use_cache and path.exists():
         try:
@@ -229,7 +245,7 @@ def iter_encode_cached(model: LatentModel, dataset: Dataset, batch_size: int = 5
                 return codes
         except DatasetError:
             pass  # a broken cache entry is simply recomputed
-    codes = yield from iter_encode(model, dataset, batch_size=batch_size, seed=seed)
+    codes = yield from iter_encode(model, dataset, batch_size=batch_size, seed=seed, call_size=call_size)
     if use_cache:
         with contextlib.suppress(OSError):  # a read-only cache only costs time
             codes.save_npz(path)

@@ -109,6 +109,7 @@ class EncodeRequest:
     workers: int | None = None  # actors; default: one per GPU, else one per CPU of the cluster
     retries: int = 3
     threads_per_worker: int = 1  # torch threads (and CPU slots) of each CPU actor
+    call_size: int | None = None  # samples per model call (default: the in-process encoder's for the device)
     allow_code: bool = False  # consent to run a model.toml's code (python, TorchScript, .pt2, pickle)
     with_reconstruction: bool = True
 
@@ -177,7 +178,8 @@ class BatchEncoder:
         images = (data.images.astype(np.float32) / 255.0 if data.images.dtype == np.uint8
                   else np.asarray(data.images, np.float32))
         # the in-process encoder's own model calls and per-sample ε (batches start at multiples of the call size)
-        rows = encode_rows(self.model, images, start, self.request.seed, self.request.with_reconstruction)
+        rows = encode_rows(self.model, images, start, self.request.seed, self.request.with_reconstruction,
+                           self.request.call_size)
         columns: dict[str, Any] = {"id": data.ids}
         if data.labels is not None:
             columns["label"] = data.labels
@@ -228,7 +230,7 @@ def encode_with_ray(request: EncodeRequest) -> Job[EncodeSummary]:
         stale.unlink(missing_ok=True)
     from latent_explorer.core.encoding import aligned_batch_size
 
-    step = aligned_batch_size(model, request.batch_size)  # every batch starts a model call, as in-process
+    step = aligned_batch_size(model, request.batch_size, request.call_size)  # batches start model calls
     bounds = [(k, s, min(n, s + step)) for k, s in enumerate(range(0, n, step))]
     items = [{"batch": k, "start": s, "stop": e, "payload": json.dumps(source.batch_payload(s, e))}
              for k, s, e in bounds]

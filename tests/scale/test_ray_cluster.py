@@ -32,11 +32,11 @@ def test_encode_on_a_two_node_cluster_uses_both_nodes(two_nodes, digits_npz, tmp
     monkeypatch.setenv("RAY_ADDRESS", two_nodes.address)
     out = tmp_path / "codes"
     code = main(["encode", "--engine", "ray", "--model", "demo:digits-conv-vae", "--data", str(digits_npz),
-                 "--out", str(out), "--batch-size", "30", "--seed", "2", "--workers", "2"])
+                 "--out", str(out), "--batch-size", "30", "--call-size", "30", "--seed", "2", "--workers", "2"])
     assert code == 0
     assert "on 2 node(s)" in capsys.readouterr().err
     assert not ray.is_initialized()  # the command disconnected; the cluster itself keeps running
     got = read_codes(out)
     expected = run_job(iter_encode(load_model("demo:digits-conv-vae"), load_dataset(digits_npz), batch_size=30,
-                                   seed=2))
+                                   call_size=30, seed=2))
     assert np.array_equal(got.codes.z, expected.z) and np.array_equal(got.codes.mu, expected.mu)

@@ -27,9 +27,10 @@ def local_ray():
 def test_codes_are_bit_identical_to_the_in_process_encoder(local_ray, digits_npz, tmp_path):
     model = load_model("demo:digits-conv-vae")
     dataset = load_dataset(digits_npz)
-    expected = run_job(iter_encode(model, dataset, batch_size=64, seed=7))
+    expected = run_job(iter_encode(model, dataset, batch_size=64, call_size=64, seed=7))
     summary = run_job(encode_with_ray(EncodeRequest(model="demo:digits-conv-vae", data=str(digits_npz),
-                                                    out=tmp_path / "codes", batch_size=64, seed=7, workers=2)))
+                                                    out=tmp_path / "codes", batch_size=64, call_size=64, seed=7,
+                                                    workers=2)))
     assert summary.rows == 300 and len(summary.parts) == 5 and summary.variational
     got = read_codes(tmp_path / "codes")
     for part in ("z", "mu", "logvar", "recon_error", "labels"):
@@ -47,14 +48,14 @@ def test_codes_are_bit_identical_to_the_in_process_encoder(local_ray, digits_npz
 
 def test_an_unreadable_image_in_a_shard_is_skipped_and_listed(local_ray, digit_folder, tmp_path):
     summary = run_job(encode_with_ray(EncodeRequest(model="demo:digits-conv-vae", data=str(digit_folder),
-                                                    out=tmp_path / "codes", batch_size=16, seed=0)))
+                                                    out=tmp_path / "codes", batch_size=16, call_size=16, seed=0)))
     assert [p.rsplit("/", 1)[-1] for p, _ in summary.skipped] == ["005b.png"] and summary.rows == 40
     got = read_codes(tmp_path / "codes", fields=["id", "z", "mu", "label", "image_path"])
     assert got.class_names == ["digit0", "digit1"] and got.codes.labels.tolist() == [0] * 20 + [1] * 20
     assert 26 not in got.ids.tolist() and len(got.ids) == 40  # file 26 (digit1/005b.png) left a gap
     local = load_dataset(digit_folder)  # the in-process loader skips the same file and decodes the same pixels
     assert [p.rsplit("/", 1)[-1] for p, _ in local.skipped] == ["005b.png"]
-    expected = run_job(iter_encode(load_model("demo:digits-conv-vae"), local, batch_size=16))
+    expected = run_job(iter_encode(load_model("demo:digits-conv-vae"), local, batch_size=16, call_size=16))
     assert np.allclose(got.codes.mu, expected.mu, atol=1e-5)
     assert got.image_paths[0].endswith("digit0/000.png")
 
@@ -63,11 +64,14 @@ def test_a_worker_that_dies_mid_batch_is_retried(local_ray, digits_npz, tmp_path
     manifest = dying_model(tmp_path / "dies-once", rows=16, always=False)
     np.savez(tmp_path / "d48.npz", x=load_dataset(digits_npz).images[:48])
     summary = run_job(encode_with_ray(EncodeRequest(model=str(manifest), data=str(tmp_path / "d48.npz"),
-                                                    out=tmp_path / "codes", batch_size=16, retries=2)))
+                                                    out=tmp_path / "codes", batch_size=16, call_size=16, retries=2,
+                                                    allow_code=True)))
     assert (tmp_path / "dies-once" / "died").exists()  # a worker really died, and the job still finished
     assert summary.rows == 48
     # in this process only now: the marker exists, so this model no longer kills whoever runs it
-    expected = run_job(iter_encode(load_model(manifest), load_dataset(tmp_path / "d48.npz"), batch_size=16))
+    expected = run_job(iter_encode(load_model(manifest, allow_code=True), load_dataset(tmp_path / "d48.npz"),
+                                   batch_size=16,
+                                   call_size=16))
     assert np.array_equal(read_codes(tmp_path / "codes").codes.z, expected.z)
 
 
@@ -76,7 +80,8 @@ def test_a_batch_that_keeps_failing_is_named(local_ray, digits_npz, tmp_path, dy
     np.savez(tmp_path / "d20.npz", x=load_dataset(digits_npz).images[:20])  # batch 0: 16 rows, batch 1: 4
     with pytest.raises(RayJobError, match=r"batch 0 \(rows 0–15\) failed"):
         run_job(encode_with_ray(EncodeRequest(model=str(manifest), data=str(tmp_path / "d20.npz"),
-                                              out=tmp_path / "codes", batch_size=16, retries=1)))
+                                              out=tmp_path / "codes", batch_size=16, call_size=16, retries=1,
+                                              allow_code=True)))
     from latent_explorer.core.errors import DatasetError
 
     with pytest.raises(DatasetError, match="half-written"):
