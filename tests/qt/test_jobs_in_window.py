@@ -33,7 +33,7 @@ class HangingModel:
     def fingerprint(self):
         return "hanging-model"
 
-    def encode(self, x, generator=None):
+    def encode(self, x, generator=None, noise=None):
         HangingModel.entered.set()
         threading.Event().wait()  # forever
 '''
