@@ -36,7 +36,8 @@ for name, argv in json.loads(sys.argv[1]).items():
             code = main(argv)
         except BaseException as exc:  # a crash is a result too: the test says which
             code = f"crashed: {{type(exc).__name__}}: {{exc}}"
-    results[name] = {{"code": code, "err": err.getvalue()}}
+    results[name] = {{"code": code, "err": err.getvalue(),
+                     "peak_rss_after": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}}
 results["_peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 print(json.dumps(results))
 '''
@@ -175,5 +176,6 @@ def test_bombs_are_refused_within_bounded_memory(bombs):
         if code != 0 and Path(_argv[_argv.index("--out") + 1]).exists():
             failures.append(f"{name}: left its output file")
     assert not failures, "\n".join(failures)
-    assert results["_peak_rss"] < PEAK_RSS_LIMIT, f"peak RSS {results['_peak_rss'] / 2**20:.0f} MiB"
+    growth = {name: round(results[name]["peak_rss_after"] / 2**20) for name in bombs}  # MiB, peak so far
+    assert results["_peak_rss"] < PEAK_RSS_LIMIT, f"peak RSS {results['_peak_rss'] / 2**20:.0f} MiB; by case: {growth}"
     assert "huge.png" in results["png-20000x20000"]["err"] and "large.png" in results["png-9000x9000"]["err"]

@@ -109,7 +109,7 @@ def test_cancel_in_worker_keeps_partial_layout(qtbot, blobs):
     from latent_explorer.workers.runner import JobRunner
 
     runner = JobRunner()
-    params = TSNEParams(early_exaggeration_iter=250, n_iter=5000, perplexity=20)
+    params = TSNEParams(early_exaggeration_iter=250, n_iter=5000, perplexity=20, kl_stop=0.0)  # runs until cancelled
     partials: list[np.ndarray] = []
     cancelled: list[np.ndarray] = []
     handle = runner.start("tsne", lambda: iter_tsne(blobs, params, chunk=10, n_jobs=1), on_partial=partials.append,
