@@ -28,6 +28,15 @@ CHILD = r'''
 import io, json, resource, sys, contextlib
 resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
 from latent_explorer.cli import main
+
+
+def peak_rss():
+    # VmHWM belongs to this process's own memory map; ru_maxrss would start at the parent's peak (Linux keeps it
+    # across fork and exec), which is a whole test session's
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+
+
 results = {{}}
 for name, argv in json.loads(sys.argv[1]).items():
     err = io.StringIO()
@@ -37,8 +46,8 @@ for name, argv in json.loads(sys.argv[1]).items():
         except BaseException as exc:  # a crash is a result too: the test says which
             code = f"crashed: {{type(exc).__name__}}: {{exc}}"
     results[name] = {{"code": code, "err": err.getvalue(),
-                     "peak_rss_after": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}}
-results["_peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+                     "peak_rss_after": peak_rss()}}
+results["_peak_rss"] = peak_rss()
 print(json.dumps(results))
 '''
 
