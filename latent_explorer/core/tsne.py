@@ -18,12 +18,12 @@ import copy
 import hashlib
 import os
 import threading
-from collections import OrderedDict
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from latent_explorer.core.bounded_store import BoundedStore
 from latent_explorer.core.errors import LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress
 
@@ -178,42 +178,27 @@ class TSNECache:
     """Finished layouts and affinities, bounded (a 70k affinity matrix is ~100 MB). Thread-safe."""
 
     def __init__(self, max_layouts: int = 16, max_affinities: int = 2):
-        self._layouts: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self._affinities: OrderedDict[tuple, Any] = OrderedDict()
-        self.max_layouts, self.max_affinities = max_layouts, max_affinities
+        self._layouts = BoundedStore(max_layouts)
+        self._affinities = BoundedStore(max_affinities)
         self._lock = threading.Lock()
         self.affinity_builds = 0  # how many times the neighbour search ran (tests and the status bar use it)
 
-    @staticmethod
-    def _get(store: OrderedDict, key: tuple) -> Any:
-        value = store.get(key)
-        if value is not None:
-            store.move_to_end(key)
-        return value
-
-    @staticmethod
-    def _put(store: OrderedDict, key: tuple, value: Any, limit: int) -> None:
-        store[key] = value
-        store.move_to_end(key)
-        while len(store) > limit:
-            store.popitem(last=False)
-
     def layout(self, input_key: str, params: TSNEParams) -> np.ndarray | None:
         with self._lock:
-            return self._get(self._layouts, (input_key, params.layout_key()))
+            return self._layouts.get((input_key, params.layout_key()))
 
     def store_layout(self, input_key: str, params: TSNEParams, layout: np.ndarray) -> None:
         with self._lock:
-            self._put(self._layouts, (input_key, params.layout_key()), layout, self.max_layouts)
+            self._layouts.put((input_key, params.layout_key()), layout)
 
     def affinities(self, input_key: str, params: TSNEParams) -> Any:
         with self._lock:
-            return self._get(self._affinities, (input_key, *params.affinity_key()))
+            return self._affinities.get((input_key, *params.affinity_key()))
 
     def store_affinities(self, input_key: str, params: TSNEParams, affinities: Any) -> None:
         with self._lock:
             self.affinity_builds += 1
-            self._put(self._affinities, (input_key, *params.affinity_key()), affinities, self.max_affinities)
+            self._affinities.put((input_key, *params.affinity_key()), affinities)
 
     def clear(self) -> None:
         with self._lock:

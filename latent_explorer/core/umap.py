@@ -18,12 +18,12 @@ import importlib.util
 import queue
 import threading
 import warnings
-from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
+from latent_explorer.core.bounded_store import BoundedStore
 from latent_explorer.core.errors import CancelledError, LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.core.tsne import INPUTS, array_fingerprint
@@ -82,34 +82,25 @@ class UMAPCache:
     """Finished layouts, and the fitted models that place new points (`transform`). Thread-safe, bounded."""
 
     def __init__(self, max_layouts: int = 16, max_models: int = 2):
-        self._layouts: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self._models: OrderedDict[tuple, Any] = OrderedDict()
-        self.max_layouts, self.max_models = max_layouts, max_models
+        self._layouts = BoundedStore(max_layouts)
+        self._models = BoundedStore(max_models)
         self._lock = threading.Lock()
         self.fits = 0  # how many times UMAP actually ran (tests and the status bar use it)
 
     def layout(self, input_key: str, params: UMAPParams) -> np.ndarray | None:
         with self._lock:
-            key = (input_key, params.layout_key())
-            value = self._layouts.get(key)
-            if value is not None:
-                self._layouts.move_to_end(key)
-            return value
+            return self._layouts.get((input_key, params.layout_key()))
 
     def model(self, input_key: str, params: UMAPParams) -> Any:
         with self._lock:
-            return self._models.get((input_key, params.layout_key()))
+            return self._models.peek((input_key, params.layout_key()))
 
     def store(self, input_key: str, params: UMAPParams, layout: np.ndarray, model: Any) -> None:
         with self._lock:
             self.fits += 1
             key = (input_key, params.layout_key())
-            for store, value, limit in ((self._layouts, layout, self.max_layouts),
-                                        (self._models, model, self.max_models)):
-                store[key] = value
-                store.move_to_end(key)
-                while len(store) > limit:
-                    store.popitem(last=False)
+            self._layouts.put(key, layout)
+            self._models.put(key, model)
 
     def clear(self) -> None:
         with self._lock:
