@@ -41,9 +41,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from latent_explorer.core.atomic import atomic_path
-from latent_explorer.core.encoding import CACHE_VERSION, Codes
+from latent_explorer.core.encoding import Codes
 from latent_explorer.core.errors import DatasetError
-from latent_explorer.core.models.base import EPS_CLIP
 from latent_explorer.core.parquet_dataset import dataset_parts
 
 if TYPE_CHECKING:
@@ -351,9 +350,7 @@ def write_codes(path: str | Path, codes: Codes, *, class_names: Sequence[str] | 
         with atomic_path(path, suffix=".npy") as tmp, open(tmp, "wb") as fh:
             np.save(fh, np.ascontiguousarray(codes.z, dtype=np.float32))
         return path
-    arrays = codes.arrays()
-    if not recon_error:
-        del arrays["recon_error"]
+    arrays: dict[str, np.ndarray] = {}
     if ids is not None:
         arrays["ids"] = np.asarray(ids, dtype=np.int64)
     if class_names is not None:
@@ -366,13 +363,9 @@ def write_codes(path: str | Path, codes: Codes, *, class_names: Sequence[str] | 
     if image_paths is not None:
         arrays["image_path"] = np.asarray(list(image_paths), dtype=str)
     seed = codes.seed if seed is None else seed
-    # the layout `Codes.save_npz` writes: _meta = (model key, data key, version, seed), and a VAE's bound on |ε|
-    meta = np.array([codes.model_key, codes.data_key, str(CACHE_VERSION), "" if seed is None else str(int(seed))])
-    extra: dict[str, np.ndarray] = {"_seed": np.array(seed)} if seed is not None else {}
-    if codes.is_variational:
-        extra["eps_clip"] = np.float32(EPS_CLIP)
-    with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **arrays, _meta=meta, **extra)
+    if seed is not None:
+        arrays["_seed"] = np.array(seed)
+    codes.save_npz(path, extra=arrays, seed=seed, recon_error=recon_error)  # the layout Codes.load_npz reads
     return path
 
 

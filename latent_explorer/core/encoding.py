@@ -59,17 +59,23 @@ class Codes:
                 out[key] = value
         return out
 
-    def save_npz(self, path: str | Path) -> None:
+    def save_npz(self, path: str | Path, extra: dict[str, np.ndarray] | None = None, seed: int | None = None,
+                 recon_error: bool = True) -> None:
         """Write ``z``, ``mu``, ``logvar`` (VAE only), ``labels``, ``recon_error`` atomically.
 
-        ``_meta`` holds the model and data keys, the format version and the sampling seed ("" when unknown);
-        ``eps_clip`` the bound on |ε| a VAE's z was sampled with.
+        ``_meta`` holds the model and data keys, the format version and the sampling seed ("" when unknown;
+        ``seed`` overrides the codes' own); ``eps_clip`` the bound on |ε| a VAE's z was sampled with. The codes
+        file writer adds its own arrays (ids, class names, layouts…) through ``extra``.
         """
-        meta = np.array([self.model_key, self.data_key, str(CACHE_VERSION),
-                         "" if self.seed is None else str(self.seed)])
+        seed = self.seed if seed is None else seed
+        meta = np.array([self.model_key, self.data_key, str(CACHE_VERSION), "" if seed is None else str(int(seed))])
+        arrays = self.arrays()
+        if not recon_error:
+            del arrays["recon_error"]
+        if self.is_variational:
+            arrays["eps_clip"] = np.float32(EPS_CLIP)
         with atomic_path(path, suffix=".npz") as tmp, open(tmp, "wb") as fh:
-            extra = {"eps_clip": np.float32(EPS_CLIP)} if self.is_variational else {}
-            np.savez(fh, **self.arrays(), **extra, _meta=meta)
+            np.savez(fh, **arrays, **(extra or {}), _meta=meta)
 
     @classmethod
     def load_npz(cls, path: str | Path) -> Codes:
