@@ -1,13 +1,14 @@
-"""Rasterise millions of 2-D points into an ARGB image at screen resolution with numpy alone.
+"""Rasterise millions of 2-D points into an ARGB image at screen resolution with numpy (and numba where it is).
 
 Why: drawing points one by one (QPainter, pyqtgraph's ScatterPlotItem) costs microseconds per point; binning
 them into pixels costs nanoseconds. Every frame the visible points are mapped to integer pixels (points are
 kept sorted by x, so the columns in view are one slice), one colour key per pixel is written (the last point
 drawn wins; selected points are drawn after the others), and the key image is dilated with a small disc so
-that every point is a dot of the same size in pixels whatever the zoom. At full opacity the result is the colour
-slot of each pixel (an 8-bit indexed image, see `slot_argb`); below it, a look-up table turns keys into
-premultiplied ARGB32 pixels (``QImage.Format_ARGB32_Premultiplied``). Density mode sums counts and colours per
-pixel instead (`Rasterizer.render_density`).
+that every point is a dot of the same size in pixels whatever the zoom. One look-up table (`key_lut`) turns keys
+into premultiplied ARGB32 pixels (``QImage.Format_ARGB32_Premultiplied``), written straight into the image's
+buffer (`Rasterizer.render_into`); at full opacity only the colour slot matters, and its first 256 entries do.
+Where numba is installed the per-point passes and the look-up run compiled (`core.splat_jit`), drawing the same
+pixels. Density mode sums counts and colours per pixel instead (`Rasterizer.render_density`).
 
 A pixel key is a uint32. Its low half indexes the colour table: bit 15 = selected, bits 8–14 = how many
 points fell in the pixel (for opacity that builds up where points pile up; 0 when not counted), bits 0–7 =
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from latent_explorer.core import splat_jit
 from latent_explorer.core.colors import DESELECTED_COLOR, MISSING_VALUE_COLOR
 from latent_explorer.core.spatial import GridIndex, centred_float32
 
@@ -36,6 +38,7 @@ MISSING_SLOT = 254
 MAX_SLOTS = 253  # palette entries 1..253
 MAX_COUNT = 127
 DESELECTED_ALPHA = 0.45
+SPLAT_BLOCK = 4096  # points per block of the compiled splat: its pixel indices stay in the first-level cache
 SPARSE_STAMP_SHARE = 0.5  # stamp dots point by point below this many stamp pixels per canvas pixel
 
 
@@ -320,15 +323,6 @@ def key_lut(palette: np.ndarray, opacity: float) -> np.ndarray:
     return (a8 << 24) | (rgb8[:, 0] << 16) | (rgb8[:, 1] << 8) | rgb8[:, 2]
 
 
-def slot_argb(palette: np.ndarray) -> np.ndarray:
-    """(256,) uint32 straight (not premultiplied) ARGB of each slot at full opacity, for an indexed image."""
-    alpha = np.full(256, 255, np.uint32)
-    alpha[0] = 0
-    alpha[GREY_SLOT] = round(255 * DESELECTED_ALPHA)
-    rgb = palette.astype(np.uint32)
-    return (alpha << 24) | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
-
-
 def slot_palette(colors: np.ndarray) -> np.ndarray:
     """(256, 3) uint8 slot table: slot 0 unused, slots 1.. the given colours, then the missing-value and
     greyed-out colours."""
@@ -352,6 +346,7 @@ class Rasterizer:
         self._ones_u32 = np.ones(0, np.uint32)
         self._counts = np.zeros(0, np.uint32)
         self._work: tuple[np.ndarray, ...] | None = None
+        self._compiled_buffers: dict[tuple, np.ndarray] = {}
 
     def _scratch(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per-frame work arrays, kept between frames: fresh multi-megabyte arrays cost page faults every frame.
@@ -429,10 +424,81 @@ class Rasterizer:
             return np.take(lut, low_half(image))
         return np.take(lut, image & np.uint16(0x80FF))  # drop the rank bits: count 0 reads as one point
 
+    def render_into(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, lut: np.ndarray, count: bool,
+                    out: np.ndarray) -> None:
+        """Write the frame straight into ``out``, (height, width) uint32 premultiplied ARGB (an image's own
+        buffer: no frame-sized temporary, no format conversion). ``lut`` is `key_lut`'s table. The compiled
+        kernels draw it where numba is installed and compiled (`core.splat_jit`), else the numpy path."""
+        if splat_jit.ready():
+            self._render_compiled(layers, pm, stamp, lut, count, out)
+        elif count:
+            np.take(lut, low_half(self._key_image(layers, pm, stamp, True)), out=out, mode="clip")
+        else:
+            # at full opacity a colour depends on the slot alone: one 256-entry table (1 KB, in cache), one take
+            np.take(lut[:256], self.render_slots(layers, pm, stamp), out=out, mode="clip")
+
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """A zeroed work array of the compiled path, kept between frames of the same size."""
+        key = (name, shape, np.dtype(dtype).str)
+        array = self._compiled_buffers.get(key)
+        if array is None:
+            for old in [k for k in self._compiled_buffers if k[0] == name]:
+                del self._compiled_buffers[old]
+            array = self._compiled_buffers[key] = np.zeros(shape, dtype)
+        else:
+            array.fill(0)
+        return array
+
+    def _render_compiled(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, lut: np.ndarray,
+                         count: bool, out: np.ndarray) -> None:
+        """`render_into` with one pass over the points in view and one over the canvas."""
+        pad = stamp.shape[0] // 2 + 1
+        w, h = pm.width + 2 * pad, pm.height + 2 * pad
+        dtype = np.uint32 if count else np.uint16
+        canvas = self._buffer("canvas", (h, w), dtype)
+        counts = self._buffer("counts", (h, w) if count else (1, 1), np.uint32)
+        offsets = np.argwhere(stamp) - (stamp.shape[0] - 1) // 2
+        spans = [self._span(layer, pm, pad, w, h) for layer in layers]
+        in_view = sum(i1 - i0 for i0, i1, _ in spans)
+        sparse = not count and stamp.shape[0] > 1 and in_view * len(offsets) < SPARSE_STAMP_SHARE * w * h
+        bx, by = pm.bx + pad, pm.by + pad
+        index = None
+        for layer, (i0, i1, _) in zip(layers, spans, strict=True):
+            if i1 <= i0:
+                continue
+            keys = layer.keys if count else layer.keys16
+            if sparse:
+                per_point = keys if isinstance(keys, np.ndarray) else np.zeros(1, dtype)
+                splat_jit.kernel("stamp_points")(layer.xs, layer.ys, per_point, dtype(0 if per_point is keys else keys),
+                                                 per_point is not keys, i0, i1, pm.ax, bx, pm.ay, by, canvas,
+                                                 offsets[:, 0].copy(), offsets[:, 1].copy())
+                continue
+            if index is None:
+                index = self._index_scratch(SPLAT_BLOCK)
+            per_point = keys if isinstance(keys, np.ndarray) else np.zeros(1, dtype)
+            splat_jit.kernel("splat")(layer.xs, layer.ys, per_point, dtype(0 if per_point is keys else keys),
+                                      per_point is not keys, i0, i1, pm.ax, bx, pm.ay, by, w, h, canvas.ravel(),
+                                      counts.ravel(), count, index)
+        if count:
+            splat_jit.kernel("merge_counts")(canvas, counts, np.uint32(MAX_COUNT))
+        mask = dtype(0xFFFF if count else 0x80FF)
+        if sparse or stamp.shape[0] <= 1:
+            splat_jit.kernel("lut_crop")(canvas, lut, mask, out, pad)
+            return
+        # numpy's shifted-slice maximum (see `dilate_max`), then the look-up and crop into the image in one pass
+        splat_jit.kernel("lut_crop")(self._dilated(canvas, stamp), lut, mask, out, pad)
+
+    def _index_scratch(self, n: int) -> np.ndarray:
+        """int32 pixel indices of one block of points (a canvas never has 2**31 pixels), kept between frames."""
+        index = self._compiled_buffers.get(("index",))
+        if index is None or len(index) < n:
+            index = self._compiled_buffers[("index",)] = np.empty(n, np.int32)
+        return index
+
     def render_slots(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray) -> np.ndarray:
-        """(height, width) uint8 colour slot of each pixel, at full opacity: an indexed image for `slot_argb`
-        colours (converting that is cheaper than a 65536-entry table look-up per pixel). The array is the
-        rasteriser's own buffer, overwritten by the next frame."""
+        """(height, width) uint8 colour slot of each pixel, at full opacity (a 256-entry table look-up colours it,
+        cheaper than the 65536-entry one). The array is the rasteriser's own buffer, overwritten by the next
+        frame."""
         image = self._key_image(layers, pm, stamp, count=False)
         if self._slots.shape != image.shape:
             self._slots = np.empty(image.shape, np.uint8)

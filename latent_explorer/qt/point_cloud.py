@@ -17,6 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QImage, QPainter
 
+from latent_explorer.core import splat_jit
 from latent_explorer.core.splat import (
     Layer,
     PixelMap,
@@ -24,7 +25,6 @@ from latent_explorer.core.splat import (
     SortedPoints,
     disc_stamp,
     key_lut,
-    slot_argb,
 )
 
 MAX_FRAME_SIDE = 16384  # device pixels; a larger view (huge exports) is drawn at the clipped size
@@ -45,11 +45,12 @@ class PointCloudItem(pg.GraphicsObject):
         self._bounds = QRectF()
         self._rasterizer = Rasterizer()
         self._lut = key_lut(self.palette, self.opacity)
-        self._color_table = [int(c) for c in slot_argb(self.palette)]
         self._stamp = disc_stamp(self.point_size)
+        splat_jit.warm_up_in_background()
         self._version = 0
         self._cache_key: tuple | None = None
         self._frame: QImage | None = None
+        self._image: QImage | None = None
         self._layer_source: Callable[[], tuple[list[Layer], np.ndarray]] | None = None
 
     # ------------------------------------------------------------------ data and style
@@ -86,7 +87,6 @@ class PointCloudItem(pg.GraphicsObject):
         if not np.array_equal(palette, self.palette):
             self.palette = palette.copy()
             self._lut = key_lut(self.palette, self.opacity)
-            self._color_table = [int(c) for c in slot_argb(self.palette)]
         self.invalidate()
 
     def set_point_size(self, px: float) -> None:
@@ -155,6 +155,13 @@ class PointCloudItem(pg.GraphicsObject):
         painter.drawImage(base.inverted()[0].map(QPointF(x0, y0)), self._frame)
         painter.restore()
 
+    def _frame_image(self, width: int, height: int) -> QImage:
+        """The image frames are drawn into, kept while the view keeps its size (no allocation per frame)."""
+        image = self._image
+        if image is None or image.width() != width or image.height() != height:
+            image = self._image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+        return image
+
     def _render(self, pixel_map: PixelMap, ratio: float) -> QImage:
         """One frame; the point size is in logical pixels, so the dot is ``ratio`` times wider on the device."""
         start = time.perf_counter()
@@ -164,13 +171,10 @@ class PointCloudItem(pg.GraphicsObject):
         if self.density:
             argb = self._rasterizer.render_density(self.layers, pixel_map, self._stamp, self.opacity)
             image = pg.functions.ndarray_to_qimage(argb, QImage.Format.Format_ARGB32_Premultiplied)
-        elif self.opacity < 1:
-            argb = self._rasterizer.render(self.layers, pixel_map, self._stamp, self._lut, count=True)
-            image = pg.functions.ndarray_to_qimage(argb, QImage.Format.Format_ARGB32_Premultiplied)
         else:
-            slots = self._rasterizer.render_slots(self.layers, pixel_map, self._stamp)
-            indexed = pg.functions.ndarray_to_qimage(slots, QImage.Format.Format_Indexed8)
-            indexed.setColorTable(self._color_table)
-            image = indexed.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+            image = self._frame_image(pixel_map.width, pixel_map.height)
+            # the frame is drawn straight into the image's own buffer (ARGB32 rows are whole words: no padding)
+            out = np.frombuffer(image.bits(), np.uint32).reshape(pixel_map.height, pixel_map.width)
+            self._rasterizer.render_into(self.layers, pixel_map, self._stamp, self._lut, self.opacity < 1, out)
         self.last_render_ms = (time.perf_counter() - start) * 1000.0
         return image

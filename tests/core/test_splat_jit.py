@@ -1,0 +1,65 @@
+"""The compiled rasteriser draws the numpy rasteriser's frames pixel for pixel (where numba is installed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from latent_explorer.core import splat_jit
+from latent_explorer.core.colors import categorical_palette
+from latent_explorer.core.splat import (
+    PixelMap,
+    Rasterizer,
+    SortedPoints,
+    build_layers,
+    disc_stamp,
+    key_lut,
+    slot_palette,
+)
+
+pytestmark = pytest.mark.skipif(not splat_jit.available(), reason="numba is not installed")
+
+
+def _frame(layers, pixel_map, diameter, lut, count, compiled, monkeypatch) -> np.ndarray:
+    monkeypatch.setitem(splat_jit._state, "ready", compiled)
+    out = np.zeros((pixel_map.height, pixel_map.width), np.uint32)
+    Rasterizer().render_into(layers, pixel_map, disc_stamp(diameter), lut, count, out)
+    return out
+
+
+@pytest.mark.parametrize("n_pixels", [300, 30000])  # sparse (dots stamped whole) and dense (dilated canvas)
+@pytest.mark.parametrize("opacity", [1.0, 0.5])
+def test_compiled_frames_equal_the_numpy_frames(n_pixels, opacity, monkeypatch):
+    assert splat_jit.warm_up()
+    rng = np.random.default_rng(8)
+    side = 200
+    cells = rng.choice(side * side, n_pixels, replace=False)  # one point per pixel centre: no rounding ties
+    xy = np.column_stack([cells % side + 0.5, cells // side + 0.5]) / 10.0
+    labels = rng.integers(0, 5, n_pixels)
+    palette = slot_palette(categorical_palette(5))
+    points = SortedPoints(xy)
+    cx, cy = points.center
+    lut = key_lut(palette, opacity)
+    drawn = 0
+    for diameter in (1, 3, 5, 8):  # even diameters have an off-centre anchor
+        for zoom, x0, y0 in ((10.0, 0.0, 0.0), (40.0, 5.0125, 8.0125), (200.0, 9.0025, 11.0025)):
+            pixel_map = PixelMap(side, side, ax=zoom, bx=zoom * (cx - x0), ay=zoom, by=zoom * (cy - y0))
+            for selected in (None, rng.random(n_pixels) < 0.3):
+                layers = build_layers(points, (labels + 1).astype(np.uint8), palette, selected=selected)
+                expected = _frame(layers, pixel_map, diameter, lut, opacity < 1, False, monkeypatch)
+                got = _frame(layers, pixel_map, diameter, lut, opacity < 1, True, monkeypatch)
+                np.testing.assert_array_equal(got, expected)
+                drawn += int((expected != 0).sum())
+    assert drawn > 0
+
+
+def test_compiled_counts_build_up_opacity(monkeypatch):
+    assert splat_jit.warm_up()
+    points = SortedPoints(np.array([[0.0, 0.0]] * 3 + [[1.0, 0.0]]))
+    palette = slot_palette(np.array([[255, 0, 0]], np.uint8))
+    layers = build_layers(points, np.ones(4, np.uint8), palette)
+    cx, cy = points.center
+    pixel_map = PixelMap(10, 10, ax=4.0, bx=1.0 + 4.0 * cx, ay=-4.0, by=5.0 + 4.0 * cy)
+    alpha = _frame(layers, pixel_map, 1, key_lut(palette, 0.5), True, True, monkeypatch) >> 24
+    assert alpha[5, 1] == round(255 * (1 - 0.5 ** 3)) and alpha[5, 5] == round(255 * 0.5)
+    assert (alpha > 0).sum() == 2
