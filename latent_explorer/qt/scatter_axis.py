@@ -12,40 +12,16 @@ text. Settings the lean layout does not cover go through pyqtgraph's own path.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPicture, QStaticText
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPicture, QStaticText
 
 MAX_CACHED_LABELS = 512
+_NUMERIC = frozenset("0123456789.-+e\u2212")  # what tick labels of a linear axis are made of
 _PAINTED = QPicture()  # stands in AxisItem.picture for "specs are current"; pyqtgraph sets None to invalidate
-
-
-class _MeasuringPainter:
-    """What ``generateDrawSpecs`` uses of a painter, with text measurements served from a cache."""
-
-    def __init__(self, painter: QPainter, cache: OrderedDict):
-        self._painter = painter
-        self._cache = cache
-        self._font = painter.font().key()
-
-    def setFont(self, font: QFont) -> None:  # noqa: N802 - Qt name
-        self._painter.setFont(font)
-        self._font = font.key()
-
-    def boundingRect(self, rect: QRectF, flags, text: str) -> QRectF:  # noqa: N802 - Qt name
-        key = (self._font, rect.width(), rect.height(), int(flags), text)
-        found = self._cache.get(key)
-        if found is None:
-            found = self._painter.boundingRect(rect, flags, text)
-            self._cache[key] = found
-            if len(self._cache) > MAX_CACHED_LABELS:
-                self._cache.popitem(last=False)
-        return QRectF(found)
-
-    def __getattr__(self, name: str):
-        return getattr(self._painter, name)
 
 
 class FastAxis(pg.AxisItem):
@@ -61,8 +37,9 @@ class FastAxis(pg.AxisItem):
         # labels of changing width ("3.5", "-12.25") would resize the axis, and so the plot, while panning:
         # a relayout and a second paint per frame; the text space only grows (figures reset it, see headless)
         self.setStyle(autoReduceTextSpace=False)
-        self._measured: OrderedDict = OrderedDict()
+        self._sizes: OrderedDict[tuple[str, str], tuple[float, float]] = OrderedDict()
         self._static: OrderedDict[tuple[str, str], QStaticText] = OrderedDict()
+        self._metrics: dict[str, tuple[QFontMetricsF, dict[str, float]]] = {}
         self._pens: dict[tuple, QPen] = {}
         self._layout: tuple | None = None
 
@@ -128,7 +105,7 @@ class FastAxis(pg.AxisItem):
             scale = bounds.width() / (hi - lo)
             shift = lo * scale
         ends = sorted((lo * scale - shift, hi * scale - shift))
-        levels = self.tickValues(lo, hi, length)  # the axis is never scaled: item units are view pixels
+        levels = self._tick_values(lo, hi, length)  # the axis is never scaled: item units are view pixels
         tick_length = self.style["tickLength"]
         ticks, positions = [], []
         for i, (_spacing, values) in enumerate(levels):
@@ -145,48 +122,93 @@ class FastAxis(pg.AxisItem):
         texts = self._texts(p, levels, positions, bounds, tick_stop, left, length) if self.style["showValues"] else []
         return self.pen(), line, ticks, texts
 
+    def _tick_values(self, lo: float, hi: float, length: float) -> list[tuple[float, list[float]]]:
+        """pyqtgraph's ``tickValues`` for a plain linear axis, in plain Python (its numpy version builds arrays
+        and an ``isclose`` matrix per level: most of a layout's cost for a dozen ticks)."""
+        if self.logMode or self.scale != 1 or self._tickSpacing is not None:
+            return self.tickValues(lo, hi, length)
+        lo, hi = min(lo, hi), max(lo, hi)
+        levels, coarser = [], []
+        for spacing, offset in self.tickSpacing(lo, hi, length):
+            start = math.ceil((lo - offset) / spacing) * spacing + offset
+            values = [start + k * spacing for k in range(int((hi - start) / spacing) + 1)]
+            tolerance = spacing * 0.01  # pyqtgraph's: a tick within 1 % of a spacing of a coarser tick is that tick
+            values = [v for v in values
+                      if not any(abs(v - (round((v - o) / c) * c + o)) <= tolerance for c, o in coarser)]
+            coarser.append((spacing, offset))
+            levels.append((spacing, values))
+        return levels
+
     def _texts(self, p: QPainter, levels, positions, bounds: QRectF, tick_stop: float, left: bool,
                length: float) -> list[tuple[QPointF, QStaticText]]:
-        measure = _MeasuringPainter(p, self._measured)
         font = p.font()
         font_key = font.key()
         offset = max(0, self.style["tickLength"]) + self.style["tickTextOffset"][0 if left else 1]
         box = self.boundingRect()
-        texts, rects_so_far, last_size2 = [], [], 0.0
+        box_x0, box_y0, box_x1, box_y1 = box.left(), box.top(), box.right(), box.bottom()
+        texts, sizes_so_far, last_size2 = [], [], 0.0
         for i in range(min(len(levels), self.style["maxTextLevel"] + 1)):
             spacing, values = levels[i]
             strings = self.tickStrings(values, self.autoSIPrefixScale * self.scale, spacing)
-            shown = [(x, s) for x, s in zip(positions[i], strings, strict=False) if x is not None and s]
+            shown = [(x, text, self._label(p, font_key, font, text))
+                     for x, text in zip(positions[i], strings, strict=False) if x is not None and text]
             if not shown:
                 continue
-            rects = []
-            for _x, text in shown:
-                r = measure.boundingRect(QRectF(0, 0, 100, 100), Qt.AlignmentFlag.AlignCenter, text)
-                r.setHeight(r.height() * 0.8)
-                rects.append(r)
-            rects_so_far += rects
-            along = sum(r.height() if left else r.width() for r in rects_so_far)
-            size2 = max(r.width() if left else r.height() for r in rects_so_far)
+            sizes_so_far += [size for _x, _text, size in shown]
+            along = sum(h if left else w for w, h in sizes_so_far)
+            size2 = max(w if left else h for w, h in sizes_so_far)
             if i > 0 and any(len(texts) >= n and along / length >= limit for n, limit in self.style["textFillLimits"]):
                 break
             last_size2 = size2
-            for (x, text), r in zip(shown, rects, strict=True):
-                w, h = r.width(), r.height()
+            for x, text, (w, h) in shown:
+                # the label's rectangle as pyqtgraph places it, then the text aligned in it as drawText would
                 if left:
-                    rect = QRectF(tick_stop - offset - w, x - h / 2, w, h)
-                    flags = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    x0, y0 = tick_stop - offset - w, x - h / 2
                 else:
-                    rect = QRectF(x - w / 2, tick_stop + offset, w, h)
-                    flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
-                if box & rect != rect:
-                    continue
-                static = self._static_text(font_key, text, font)
+                    x0, y0 = x - w / 2, tick_stop + offset
+                if x0 < box_x0 or y0 < box_y0 or x0 + w > box_x1 or y0 + h > box_y1:
+                    continue  # pyqtgraph draws only the labels that fit inside the axis
+                static = self._static_text(font_key, font, text)
                 size = static.size()
-                texts.append((_aligned(rect, flags.value, size.width(), size.height()), static))
+                if left:
+                    corner = QPointF(x0 + w - size.width(), y0 + h / 2 - size.height() / 2)
+                else:
+                    corner = QPointF(x0 + w / 2 - size.width() / 2, y0)
+                texts.append((corner, static))
         self._updateMaxTextSize(last_size2)
         return texts
 
-    def _static_text(self, font_key: str, text: str, font: QFont) -> QStaticText:
+    def _label(self, p: QPainter, font_key: str, font: QFont, text: str) -> tuple[float, float]:
+        """(width, height) pyqtgraph gives a tick label's rectangle (``boundingRect`` height × 0.8).
+
+        Measured without ``QPainter.boundingRect`` where the label is plain digits and signs: their width is the
+        sum of the characters' advances (the same figure, to the last bit, for a Latin font) and their height
+        the font's line height; labels of new values at every step of a zoom then cost no Qt call."""
+        key = (font_key, text)
+        size = self._sizes.get(key)
+        if size is None:
+            metrics = self._metrics.get(font_key)
+            if metrics is None:
+                metrics = self._metrics[font_key] = (QFontMetricsF(font), {})
+            fm, advances = metrics
+            if _NUMERIC.issuperset(text):
+                width = 0.0
+                for ch in text:
+                    advance = advances.get(ch)
+                    if advance is None:
+                        advance = advances[ch] = fm.horizontalAdvance(ch)
+                    width += advance
+                size = (width, fm.height() * 0.8)
+            else:
+                r = p.boundingRect(QRectF(0, 0, 100, 100), Qt.AlignmentFlag.AlignCenter, text)
+                size = (r.width(), r.height() * 0.8)
+            self._sizes[key] = size
+            if len(self._sizes) > MAX_CACHED_LABELS:
+                self._sizes.popitem(last=False)
+        return size
+
+    def _static_text(self, font_key: str, font: QFont, text: str) -> QStaticText:
+        """The label's glyphs, laid out once and drawn from then on."""
         key = (font_key, text)
         static = self._static.get(key)
         if static is None:
@@ -197,20 +219,3 @@ class FastAxis(pg.AxisItem):
             if len(self._static) > MAX_CACHED_LABELS:
                 self._static.popitem(last=False)
         return static
-
-
-def _aligned(rect: QRectF, flags: int, width: float, height: float) -> QPointF:
-    """Top-left corner of a ``width`` × ``height`` text placed in ``rect`` as ``drawText`` would with ``flags``."""
-    if flags & Qt.AlignmentFlag.AlignRight.value:
-        x = rect.right() - width
-    elif flags & Qt.AlignmentFlag.AlignHCenter.value:
-        x = rect.center().x() - width / 2
-    else:
-        x = rect.left()
-    if flags & Qt.AlignmentFlag.AlignBottom.value:
-        y = rect.bottom() - height
-    elif flags & Qt.AlignmentFlag.AlignVCenter.value:
-        y = rect.center().y() - height / 2
-    else:
-        y = rect.top()
-    return QPointF(x, y)

@@ -55,3 +55,42 @@ def test_fast_axes_leave_grids_to_pyqtgraph(qtbot):
     fast, axes = render(True, (0, 10), (0, 5), grid=True)
     assert axes["left"]._layout is None
     np.testing.assert_array_equal(fast, stock)
+
+
+def test_fast_tick_values_are_pyqtgraphs(qtbot):
+    from latent_explorer.qt.app import make_application
+
+    make_application()
+    rng = np.random.default_rng(3)
+    axis = FastAxis("bottom")
+    for _ in range(300):
+        centre = rng.normal(0, 10) * 10.0 ** rng.integers(-4, 4)
+        half = 10.0 ** rng.uniform(-5, 3)
+        length = float(rng.integers(80, 2000))
+        ours = axis._tick_values(centre - half, centre + half, length)
+        stock = axis.tickValues(centre - half, centre + half, length)
+        assert [s for s, _ in ours] == pytest.approx([s for s, _ in stock])
+        for (spacing, got), (_, expected) in zip(ours, stock, strict=True):
+            assert got == pytest.approx(expected, abs=spacing * 1e-6)
+            assert axis.tickStrings(got, 1.0, spacing) == axis.tickStrings(expected, 1.0, spacing)
+
+
+def test_numeric_labels_are_measured_as_qt_measures_them(qtbot):
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QPainter
+
+    from latent_explorer.qt.app import make_application
+
+    make_application()
+    axis = FastAxis("left")
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        font = painter.font()
+        rng = np.random.default_rng(4)
+        for _ in range(300):
+            text = axis.tickStrings([rng.normal() * 10.0 ** rng.integers(-6, 6)], 1.0, 10.0 ** rng.integers(-7, 5))[0]
+            qt = painter.boundingRect(QRectF(0, 0, 100, 100), Qt.AlignmentFlag.AlignCenter, text)
+            assert axis._label(painter, font.key(), font, text) == pytest.approx((qt.width(), qt.height() * 0.8))
+    finally:
+        painter.end()
