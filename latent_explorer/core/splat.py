@@ -481,7 +481,8 @@ class Rasterizer:
                                       counts.ravel(), count, index)
         if count:
             splat_jit.kernel("merge_counts")(canvas, counts, np.uint32(MAX_COUNT))
-        mask = dtype(0xFFFF if count else 0x80FF)
+        # at full opacity a colour depends on the slot alone: the table's first 256 entries (1 KB, in cache)
+        mask, lut = (dtype(0xFFFF), lut) if count else (dtype(0xFF), lut[:256])
         if sparse or stamp.shape[0] <= 1:
             splat_jit.kernel("lut_crop")(canvas, lut, mask, out, pad)
             return

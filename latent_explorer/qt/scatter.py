@@ -137,6 +137,7 @@ class LatentScatter(QWidget):
         self.plot_item.addItem(self.cloud)
         self.hover_marker = PassiveScatterItem(size=12, pen=pg.mkPen((0, 0, 0), width=1.5), brush=None)
         self.hover_marker.setZValue(50)
+        self.hover_marker.hide()
         self.plot_item.addItem(self.hover_marker, ignoreBounds=True)
         self.color_bar: pg.ColorBarItem | None = None
 
@@ -583,6 +584,7 @@ class LatentScatter(QWidget):
             self.hover_marker.setData([], [])
         else:
             self.hover_marker.setData([self._xy[index, 0]], [self._xy[index, 1]])
+        self.hover_marker.setVisible(index >= 0)  # an empty item is still painted (0.5 ms a frame) unless hidden
         self.sigHovered.emit(index)
 
     def _on_mouse_moved(self, args) -> None:
