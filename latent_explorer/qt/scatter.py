@@ -13,8 +13,10 @@ shows what it is told (points, colours, selection, markers); it owns no applicat
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -30,7 +32,7 @@ from latent_explorer.core.colors import (
     value_range,
 )
 from latent_explorer.core.spatial import brute_in_polygon, brute_in_rect, brute_nearest, simplify_polyline
-from latent_explorer.core.splat import MAX_SLOTS, MISSING_SLOT, SortedPoints, build_layers, slot_palette
+from latent_explorer.core.splat import MAX_SLOTS, MISSING_SLOT, Layer, SortedPoints, build_layers, slot_palette
 from latent_explorer.qt.legend import ClassLegend
 from latent_explorer.qt.point_cloud import PointCloudItem
 from latent_explorer.qt.scatter_axis import FastAxis
@@ -41,6 +43,7 @@ HOVER_RADIUS_PX = 8.0
 HOVER_RATE_HZ = 60
 VIEW_SETTLE_MS = 150
 SORT_POLL_MS = 5
+BACKGROUND_STYLE_POINTS = 200_000  # from this many points colours are prepared in the worker (10-25 ms at 1M)
 LASSO_STEP_PX = 2.0
 RESET_PADDING = 0.03
 SUBTRACT_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
@@ -76,6 +79,57 @@ def compact_labels(labels: np.ndarray) -> np.ndarray:
     return labels.astype(np.int32, copy=False)
 
 
+def color_slots(n: int, mode: str, labels: np.ndarray | None, n_classes: int, class_colors: np.ndarray,
+                values: np.ndarray | None, levels: tuple[float, float], cmap: str,
+                uniform_color: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Colour slot of every point and the (256, 3) slot palette of a colouring ("categorical", "continuous",
+    else one colour)."""
+    if mode == "categorical" and labels is not None:
+        # one table look-up per point: class k → slot k % MAX_SLOTS + 1; anything else is clipped to -1 or
+        # n_classes, both reading the last entry: missing
+        table = np.full(n_classes + 1, MISSING_SLOT, np.uint8)
+        table[:n_classes] = np.arange(n_classes) % MAX_SLOTS + 1
+        return table[np.clip(labels, -1, n_classes)], slot_palette(class_colors)
+    if mode == "continuous" and values is not None:
+        level = quantize(values, *levels, MAX_SLOTS)
+        slots = np.where(level < 0, MISSING_SLOT, level + 1).astype(np.uint8)
+        return slots, slot_palette(colormap_lut(cmap, MAX_SLOTS))
+    return np.ones(n, np.uint8), slot_palette(np.array([uniform_color], np.uint8))
+
+
+@dataclass(frozen=True)
+class StyleSnapshot:
+    """A colouring as it was asked for: what the layers of any points are built from, in whichever thread."""
+
+    n: int
+    mode: str
+    labels: np.ndarray | None
+    n_classes: int
+    class_colors: np.ndarray
+    values: np.ndarray | None
+    levels: tuple[float, float]
+    cmap: str
+    uniform_color: tuple[int, int, int]
+    hidden: tuple[int, ...]
+    selection: np.ndarray
+
+    def shown(self) -> np.ndarray | None:
+        """(n,) bool of the points look-ups may find (None: all), hidden classes left out."""
+        if self.mode == "categorical" and self.hidden and self.labels is not None:
+            return ~np.isin(self.labels, np.asarray(self.hidden, self.labels.dtype))
+        return None
+
+    def layers(self, points: SortedPoints, shown: np.ndarray | None) -> tuple[list[Layer], np.ndarray]:
+        """The draw passes of these points in this colouring, and the slot palette."""
+        slots, palette = color_slots(self.n, self.mode, self.labels, self.n_classes, self.class_colors, self.values,
+                                     self.levels, self.cmap, self.uniform_color)
+        selected = None
+        if len(self.selection):
+            selected = np.zeros(self.n, bool)
+            selected[self.selection] = True
+        return build_layers(points, slots, palette, shown, selected), palette
+
+
 class PassiveScatterItem(pg.ScatterPlotItem):
     """A few symbols (hover ring, named markers) that never take a click meant for the points beneath."""
 
@@ -106,6 +160,9 @@ class LatentScatter(QWidget):
         self._xy = np.zeros((0, 2))
         self._points = SortedPoints.unsorted(self._xy)
         self._sorting: Future | None = None
+        self._styling: Future | None = None  # layers being prepared in the worker (large clouds)
+        self._preparing: Future | None = None  # a large cloud's float32 copy being made in the worker
+        self._first_frame = {"fresh": False, "reset": False}  # what to do when that copy lands
         self._mode = "uniform"  # "uniform" | "categorical" | "continuous"
         self._labels: np.ndarray | None = None
         self._names: list[str] = []
@@ -227,6 +284,8 @@ class LatentScatter(QWidget):
     @property
     def index_ready(self) -> bool:
         """Whether the points are in grid order (fast look-ups and frames); False while the sort runs."""
+        if self._preparing is not None or self._sorting is not None:
+            return False
         return self._points.grid is not None or not len(self._points)
 
     def set_points(self, xy: np.ndarray, keep_view: bool = False) -> None:
@@ -245,16 +304,27 @@ class LatentScatter(QWidget):
             self._shown = None
             self.legend.hide()
             self._show_color_bar(False)
+        n_changed = len(xy) != len(self._xy)
         self._xy = xy
+        for pending in (self._preparing, self._sorting, self._styling):
+            if pending is not None:
+                pending.cancel()  # a layout streamed since: its sort and colours are not wanted any more
+        self._preparing = self._sorting = self._styling = None
+        self._set_hovered(-1)
+        if self._background_style():
+            # a large cloud: even its float32 copy (25 ms at 1M) is made in the worker, then sorted, then
+            # coloured; each stage is swapped in as it lands (`_collect_sorted`), the GUI thread never waits
+            self._points = SortedPoints.unsorted(np.zeros((0, 2)))  # look-ups find nothing for those few ms
+            preparing = self._preparing = sorter().submit(SortedPoints.unsorted, xy)
+            self._sorting = sorter().submit(lambda: preparing.result().sorted())
+            self._first_frame = {"fresh": n_changed or not self.cloud.layers, "reset": not keep_view}
+            self._restyle()
+            return
         self._points = SortedPoints.unsorted(xy)
-        if self._sorting is not None:
-            self._sorting.cancel()  # a layout streamed since: its sort is not wanted any more
-        self._sorting = None
         if len(self._points) > 1:
             self._sorting = sorter().submit(self._points.sorted)
             self._sort_timer.start()
         self.cloud.set_points(self._points)
-        self._set_hovered(-1)
         self._restyle()
         self._show_missing()
         if not keep_view:
@@ -262,29 +332,53 @@ class LatentScatter(QWidget):
 
     @Slot()
     def _collect_sorted(self) -> None:
-        """Swap in the sorted points once the worker is done (same coordinates: nothing moves on screen)."""
+        """Swap in what the worker finished: the sorted points (same coordinates: nothing moves on screen) and,
+        for a large cloud, its colours."""
+        future = self._preparing
+        if future is not None and future.done():
+            self._preparing = None
+            points = future.result()  # (a failure in the worker is raised here, in the GUI thread)
+            self._points = points
+            if self._first_frame["fresh"]:
+                # drawn at once in one colour (no per-point work), coloured when the worker is done; a cloud
+                # streamed with the same size keeps its last picture instead (a one-colour frame would flicker)
+                palette = slot_palette(np.array([self._uniform_color], np.uint8))
+                self.cloud.set_points(points)
+                self.cloud.set_layers([Layer(points.xs, points.ys, 1, 1, palette)], palette)
+            self._show_missing()
+            if self._first_frame["reset"]:
+                self.reset_view()
         future = self._sorting
-        if future is None:
+        if future is not None and future.done() and self._preparing is None:
+            self._sorting = None
+            points = future.result()
+            if points.n_total == self._points.n_total:
+                self._points = points
+                if not self._background_style():
+                    self.cloud.set_points(points)
+                    self._restyle()
+        future = self._styling
+        if future is not None and future.done() and self._preparing is None:
+            self._styling = None
+            if not future.cancelled():
+                points, layers, palette, shown = future.result()
+                if points.n_total == self._points.n_total:
+                    self._shown = shown
+                    self.cloud.set_points(points)
+                    self.cloud.set_layers(layers, palette)
+                    if self._hovered >= 0 and shown is not None and not shown[self._hovered]:
+                        self._set_hovered(-1)
+        if self._preparing is None and self._sorting is None and self._styling is None:
             self._sort_timer.stop()
-            return
-        if not future.done():
-            return
-        self._sort_timer.stop()
-        self._sorting = None
-        if future.cancelled():
-            return
-        points = future.result()  # a failure in the sort is raised here, in the GUI thread
-        if points.n_total != self._points.n_total or points.xs.size != self._points.xs.size:
-            return
-        self._points = points
-        self.cloud.set_points(points)
-        self._restyle()
 
     def wait_until_sorted(self, timeout: float | None = None) -> None:
-        """Block until the background sort of the current points is done and swapped in (tests, exports)."""
-        if self._sorting is not None:
-            self._sorting.exception(timeout)
-            self._collect_sorted()
+        """Block until the background sort (and the colours of a large cloud) are done and swapped in (tests,
+        exports)."""
+        for pending in (self._preparing, self._sorting, self._styling):
+            if pending is not None and not pending.cancelled():
+                with contextlib.suppress(CancelledError):  # a newer layout replaced it meanwhile
+                    pending.exception(timeout)
+        self._collect_sorted()
 
     def set_categorical(self, labels: np.ndarray, names: Sequence[str]) -> None:
         """Colour by class: tab10/tab20/glasbey, with a legend (click hides, double-click isolates)."""
@@ -363,38 +457,39 @@ class LatentScatter(QWidget):
     def _sync_toolbar(self) -> None:
         self.toolbar.show_state(self.view_box.tool, self.cloud.density, self.cloud.point_size, self.cloud.opacity)
 
-    def _color_slots(self) -> tuple[np.ndarray, np.ndarray]:
-        """Colour slot of every point and the (256, 3) slot palette for the current colouring."""
-        n = self.n_points
-        if self._mode == "categorical" and self._labels is not None:
-            # one table look-up per point: class k → slot k % MAX_SLOTS + 1; anything else is clipped to -1 or
-            # n_classes, both reading the last entry: missing
-            n_classes = len(self._names)
-            table = np.full(n_classes + 1, MISSING_SLOT, np.uint8)
-            table[:n_classes] = np.arange(n_classes) % MAX_SLOTS + 1
-            return table[np.clip(self._labels, -1, n_classes)], slot_palette(self._class_colors)
-        if self._mode == "continuous" and self._values is not None:
-            level = quantize(self._values, *self._levels, MAX_SLOTS)
-            slots = np.where(level < 0, MISSING_SLOT, level + 1).astype(np.uint8)
-            return slots, slot_palette(colormap_lut(self._cmap, MAX_SLOTS))
-        return np.ones(n, np.uint8), slot_palette(np.array([self._uniform_color], np.uint8))
+    def _background_style(self) -> bool:
+        """Whether colours are prepared in the worker: a large cloud, where that costs tens of milliseconds."""
+        return self.n_points >= BACKGROUND_STYLE_POINTS
+
+    def _style(self) -> StyleSnapshot:
+        """The current colouring, frozen (the arrays it holds are replaced, never changed in place), so that its
+        layers can be built in the worker thread while the widget goes on."""
+        return StyleSnapshot(self.n_points, self._mode, self._labels, len(self._names), self._class_colors,
+                             self._values, self._levels, self._cmap, self._uniform_color, tuple(sorted(self._hidden)),
+                             self._selection)
 
     def _restyle(self) -> None:
-        """The style changed: what look-ups may find now, and the layers, built when the next frame is drawn."""
-        self._shown = None
-        if self._mode == "categorical" and self._hidden and self._labels is not None:
-            self._shown = ~np.isin(self._labels, np.fromiter(self._hidden, self._labels.dtype))
-        self.cloud.set_layer_source(self._build_layers)
+        """The style changed: what look-ups may find now, and the layers, built when the next frame is drawn
+        (or, for a large cloud, in the worker: the frame keeps the last colours until they are ready)."""
+        build = self._style()
+        if self._background_style():
+            if self._styling is not None:
+                self._styling.cancel()
+            sorting, points = self._sorting, self._points
+
+            def job() -> tuple:
+                # the worker runs jobs in order: the copy and sort submitted before this job are finished by now
+                source = sorting.result() if sorting is not None else points
+                shown = build.shown()
+                return (source, *build.layers(source, shown), shown)
+
+            self._styling = sorter().submit(job)
+            self._sort_timer.start()
+            return
+        self._shown = shown = build.shown()
+        self.cloud.set_layer_source(lambda: build.layers(self._points, shown))
         if self._hovered >= 0 and self._shown is not None and not self._shown[self._hovered]:
             self._set_hovered(-1)
-
-    def _build_layers(self) -> tuple[list, np.ndarray]:
-        slots, palette = self._color_slots()
-        selected = None
-        if len(self._selection):
-            selected = np.zeros(self.n_points, bool)
-            selected[self._selection] = True
-        return build_layers(self._points, slots, palette, self._shown, selected), palette
 
     def _show_color_bar(self, on: bool, lut: np.ndarray | None = None) -> None:
         if not on:
@@ -542,35 +637,39 @@ class LatentScatter(QWidget):
         return inverse.map(viewport)
 
     # ------------------------------------------------------------------ look-ups
+    def _scanned(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(xs, ys, rows, centre) for a scan of every point: the float32 copy, or, for the few milliseconds a
+        large cloud's copy is being made in the worker, the caller's own coordinates (rows = positions)."""
+        if self._preparing is not None and len(self._xy):
+            return self._xy[:, 0], self._xy[:, 1], np.arange(len(self._xy)), np.zeros(2)
+        points = self._points
+        return points.xs, points.ys, points.index, points.center
+
     def _find_nearest(self, x: float, y: float, rx: float, ry: float) -> int:
         """The grid's answer, or a scan of every point while the grid is being built."""
-        points = self._points
-        if points.grid is not None:
-            return points.grid.nearest(x, y, rx, ry, allowed=self._shown)
-        cx, cy = points.center
-        return brute_nearest(points.xs, points.ys, points.index, x - cx, y - cy, rx, ry, allowed=self._shown)
+        if self._points.grid is not None:
+            return self._points.grid.nearest(x, y, rx, ry, allowed=self._shown)
+        xs, ys, rows, (cx, cy) = self._scanned()
+        return brute_nearest(xs, ys, rows, x - cx, y - cy, rx, ry, allowed=self._shown)
 
     def _find_in_rect(self, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
-        points = self._points
-        if points.grid is not None:
-            return points.grid.in_rect(x0, x1, y0, y1, allowed=self._shown)
-        cx, cy = points.center
-        return brute_in_rect(points.xs, points.ys, points.index, x0 - cx, x1 - cx, y0 - cy, y1 - cy,
-                             allowed=self._shown)
+        if self._points.grid is not None:
+            return self._points.grid.in_rect(x0, x1, y0, y1, allowed=self._shown)
+        xs, ys, rows, (cx, cy) = self._scanned()
+        return brute_in_rect(xs, ys, rows, x0 - cx, x1 - cx, y0 - cy, y1 - cy, allowed=self._shown)
 
     def _find_in_polygon(self, polygon: np.ndarray) -> np.ndarray:
-        points = self._points
-        if points.grid is not None:
-            return points.grid.in_polygon(polygon, allowed=self._shown)
-        return brute_in_polygon(points.xs, points.ys, points.index, np.asarray(polygon, np.float64) - points.center,
-                                allowed=self._shown)
+        if self._points.grid is not None:
+            return self._points.grid.in_polygon(polygon, allowed=self._shown)
+        xs, ys, rows, centre = self._scanned()
+        return brute_in_polygon(xs, ys, rows, np.asarray(polygon, np.float64) - centre, allowed=self._shown)
 
     def nearest(self, x_px: float, y_px: float, radius_px: float = HOVER_RADIUS_PX) -> int:
         """Index of the shown point nearest to widget pixel (x_px, y_px) within ``radius_px`` pixels, or -1."""
         return self._nearest_scene(self._widget_to_scene(x_px, y_px), radius_px)
 
     def _nearest_scene(self, scene_pos: QPointF, radius_px: float) -> int:
-        if not len(self._points) or not self.view_box.sceneBoundingRect().contains(scene_pos):
+        if not self.n_points or not self.view_box.sceneBoundingRect().contains(scene_pos):
             return -1
         here = self.view_box.mapSceneToView(scene_pos)
         per_px_x, per_px_y = self.view_box.viewPixelSize()

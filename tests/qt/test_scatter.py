@@ -647,3 +647,33 @@ def test_scans_before_the_grid_agree_with_the_grid():
     lasso = np.array([[-1.0, -1.0], [1.5, -0.5], [0.2, 1.2]])
     np.testing.assert_array_equal(brute_in_polygon(xs, ys, rows, lasso - centre, allowed=allowed),
                                   grid.in_polygon(lasso, allowed=allowed))
+
+
+def test_a_large_cloud_is_prepared_in_the_worker_and_answers_meanwhile(scatter, qtbot, monkeypatch):
+    from latent_explorer.qt import scatter as scatter_module
+
+    monkeypatch.setattr(scatter_module, "BACKGROUND_STYLE_POINTS", 1000)
+    rng = np.random.default_rng(11)
+    xy = rng.normal(0, 1, (20000, 2))
+    labels = (xy[:, 0] > 0).astype(int)
+    scatter.set_view(-4, 4, -4, 4)
+    scatter.set_points(xy, keep_view=True)
+    scatter.set_categorical(labels, ["left", "right"])
+    assert not scatter.index_ready
+    probes = [scatter.map_to_widget(*p) for p in xy[:30]]
+    meanwhile = [scatter.nearest(p.x(), p.y()) for p in probes]  # a scan of the caller's coordinates
+    scatter.wait_until_sorted(10)
+    assert scatter.index_ready
+    assert [scatter.nearest(p.x(), p.y()) for p in probes] == meanwhile
+    assert meanwhile.count(-1) == 0
+    rgb = plot_area(scatter, grab_rgb(scatter))
+    for color in categorical_palette(2):
+        assert count_color(rgb, color) > 200  # the class colours arrived from the worker
+    scatter.set_selection(np.flatnonzero(labels == 0))
+    scatter.wait_until_sorted(10)
+    rgb = plot_area(scatter, grab_rgb(scatter))
+    assert count_color(rgb, categorical_palette(2)[1]) == 0  # the other class is greyed now
+    scatter.set_hidden_classes({0})
+    scatter.wait_until_sorted(10)
+    p = scatter.map_to_widget(*xy[np.flatnonzero(labels == 0)[0]])
+    assert scatter.nearest(p.x(), p.y(), radius_px=0.5) in (-1, *np.flatnonzero(labels == 1))
