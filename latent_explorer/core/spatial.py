@@ -189,6 +189,27 @@ class GridIndex:
         np.clip(scaled, 0, self.shape[axis] - 1, out=scaled)
         return scaled.astype(np.int32)
 
+    def cell_sample(self, per_cell: int) -> tuple[np.ndarray, np.ndarray]:
+        """A level of detail: (positions into the sorted arrays, where each column begins among them) of at most
+        ``per_cell`` points of every cell, evenly strided through the cell's slice (its points are in no
+        particular order, so a stride takes them alike), in grid order. The border cells, which also hold the
+        far outliers clamped into them, are kept whole."""
+        ny, nx = self.shape
+        counts = np.diff(self.starts).reshape(nx, ny)
+        border = np.zeros((nx, ny), bool)
+        border[0] = border[-1] = True
+        border[:, 0] = border[:, -1] = True
+        taken = np.where(border, counts, np.minimum(counts, per_cell)).ravel()
+        step = np.where(taken < counts.ravel(), counts.ravel() // np.maximum(taken, 1), 1)
+        first = np.zeros(len(taken), np.int64)
+        np.cumsum(taken[:-1], out=first[1:])
+        cell = np.repeat(np.arange(len(taken)), taken)
+        within = np.arange(int(taken.sum()), dtype=np.int64) - first[cell]
+        positions = self.starts[:-1][cell] + within * step[cell]
+        column_starts = np.zeros(nx + 1, np.int64)
+        np.cumsum(taken.reshape(nx, ny).sum(axis=1), out=column_starts[1:])
+        return positions, column_starts
+
     def cell_of(self, x: float, y: float) -> tuple[int, int]:
         """(col, row) of a centred position, clipped to the grid."""
         n = self.shape[0] - 1

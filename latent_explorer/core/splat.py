@@ -38,6 +38,8 @@ MISSING_SLOT = 254
 MAX_SLOTS = 253  # palette entries 1..253
 MAX_COUNT = 127
 DESELECTED_ALPHA = 0.45
+LOD_POINTS = 3_000_000  # more points than this in view, and cells under a pixel: a sample of each cell is drawn
+LOD_PER_CELL = 4  # points of each cell in that sample: a cell under a pixel touches at most 4 pixels
 SPLAT_BLOCK = 4096  # points per block of the compiled splat: its pixel indices stay in the first-level cache
 SPARSE_STAMP_SHARE = 0.5  # stamp dots point by point below this many stamp pixels per canvas pixel
 
@@ -79,6 +81,8 @@ class Layer:
     keys16: np.ndarray | int = 0  # the short keys of the full-opacity path (see the module docstring)
     x_range: tuple[float, float] = (0.0, 0.0)
     y_range: tuple[float, float] = (0.0, 0.0)
+    detail: Layer | None = None  # the level of detail: a sample of each grid cell (see `with_detail`)
+    detail_cell: tuple[float, float] = (0.0, 0.0)  # the size of those cells, centred data units
     _rgb: np.ndarray | None = None
 
     @property
@@ -105,6 +109,18 @@ class Layer:
 
     def __len__(self) -> int:
         return len(self.xs)
+
+    def with_detail(self, grid: GridIndex) -> Layer:
+        """This layer (of all the grid's points, in its order) with a level of detail: at most LOD_PER_CELL real
+        points of each cell, drawn instead of every point when millions are in view and cells are smaller than
+        a pixel (they then cover the same pixels; `Rasterizer` decides per frame). Built once per style."""
+        positions, column_starts = grid.cell_sample(LOD_PER_CELL)
+        keys = self.keys[positions] if isinstance(self.keys, np.ndarray) else self.keys
+        slots = self.slots[positions] if isinstance(self.slots, np.ndarray) else self.slots
+        columns = Columns(self.columns.x0, self.columns.width, column_starts) if self.columns is not None else None
+        self.detail = Layer(self.xs[positions], self.ys[positions], keys, slots, self.palette, columns)
+        self.detail_cell = (float(grid.cell_size[0]), float(grid.cell_size[1]))
+        return self
 
 
 class SortedPoints:
@@ -187,7 +203,10 @@ def build_layers(points: SortedPoints, slots: np.ndarray, palette: np.ndarray, s
         return Layer(xs, ys, keys, s, palette, cols)
 
     if selected is None:
-        return [layer(keep, 0, grey=False)]
+        drawn = layer(keep, 0, grey=False)
+        if keep is None and points.grid is not None and len(points) > LOD_POINTS:
+            drawn.with_detail(points.grid)  # (only the unmasked layer: a subset is drawn point by point)
+        return [drawn]
     sel = selected[points.index]
     rest = ~sel if keep is None else keep & ~sel
     chosen = sel if keep is None else keep & sel
@@ -429,6 +448,8 @@ class Rasterizer:
         """Write the frame straight into ``out``, (height, width) uint32 premultiplied ARGB (an image's own
         buffer: no frame-sized temporary, no format conversion). ``lut`` is `key_lut`'s table. The compiled
         kernels draw it where numba is installed and compiled (`core.splat_jit`), else the numpy path."""
+        if not count:
+            layers = self._in_detail(layers, pm, stamp)
         if splat_jit.ready():
             self._render_compiled(layers, pm, stamp, lut, count, out)
         elif count:
@@ -436,6 +457,23 @@ class Rasterizer:
         else:
             # at full opacity a colour depends on the slot alone: one 256-entry table (1 KB, in cache), one take
             np.take(lut[:256], self.render_slots(layers, pm, stamp), out=out, mode="clip")
+
+    def _in_detail(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray) -> list[Layer]:
+        """Each layer, or its level of detail where more than LOD_POINTS of its points are in view and its grid
+        cells are at most a pixel wide and high (every pixel a point covers is then covered by the sample too;
+        counts and density always read every point)."""
+        pad = stamp.shape[0] // 2 + 1
+        w, h = pm.width + 2 * pad, pm.height + 2 * pad
+        drawn = []
+        for layer in layers:
+            detail = layer.detail
+            if detail is not None:
+                cell_w, cell_h = layer.detail_cell
+                i0, i1, _ = self._span(layer, pm, pad, w, h)
+                if i1 - i0 > LOD_POINTS and abs(pm.ax) * cell_w <= 1.0 and abs(pm.ay) * cell_h <= 1.0:
+                    layer = detail
+            drawn.append(layer)
+        return drawn
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         """A zeroed work array of the compiled path, kept between frames of the same size."""

@@ -63,3 +63,4 @@ def test_compiled_counts_build_up_opacity(monkeypatch):
     alpha = _frame(layers, pixel_map, 1, key_lut(palette, 0.5), True, True, monkeypatch) >> 24
     assert alpha[5, 1] == round(255 * (1 - 0.5 ** 3)) and alpha[5, 5] == round(255 * 0.5)
     assert (alpha > 0).sum() == 2
+

@@ -1,0 +1,100 @@
+"""The level of detail of very large clouds: a sample of each grid cell covers the pixels every point covers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from latent_explorer.core import splat, splat_jit
+from latent_explorer.core.colors import categorical_palette
+from latent_explorer.core.spatial import GridIndex
+from latent_explorer.core.splat import (
+    PixelMap,
+    Rasterizer,
+    SortedPoints,
+    build_layers,
+    disc_stamp,
+    key_lut,
+    slot_palette,
+)
+
+PATHS = [False] + ([True] if splat_jit.available() else [])  # numpy, and compiled where numba is installed
+
+
+def _clusters(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(-10, 10, (8, 2))
+    labels = rng.integers(0, 8, n)
+    xy = centres[labels] + rng.normal(0, 1, (n, 2)) * rng.uniform(0.2, 2.0, (8, 2))[labels]
+    xy[:5] = [[60.0, 60.0], [-60.0, 50.0], [55.0, -70.0], [0.0, 80.0], [-75.0, -75.0]]  # far outliers
+    return xy, labels
+
+
+def _frame(layers, pixel_map, compiled: bool, monkeypatch) -> np.ndarray:
+    monkeypatch.setitem(splat_jit._state, "ready", compiled)
+    palette = layers[0].palette
+    out = np.zeros((pixel_map.height, pixel_map.width), np.uint32)
+    Rasterizer().render_into(layers, pixel_map, disc_stamp(3), key_lut(palette, 1.0), False, out)
+    return out
+
+
+def test_the_cell_sample_takes_every_cell_and_keeps_the_border_whole():
+    xy, _ = _clusters(50_000, 3)
+    grid = GridIndex(xy)
+    positions, column_starts = grid.cell_sample(2)
+    ny, nx = grid.shape
+    counts = np.diff(grid.starts)
+    cell_of = np.repeat(np.arange(len(counts)), counts)  # the cell of each sorted position
+    taken = np.bincount(cell_of[positions], minlength=len(counts)).reshape(nx, ny)
+    counts = counts.reshape(nx, ny)
+    inner = np.s_[1:-1, 1:-1]
+    np.testing.assert_array_equal(taken[inner], np.minimum(counts[inner], 2))
+    for edge in (np.s_[0], np.s_[-1], np.s_[:, 0], np.s_[:, -1]):
+        np.testing.assert_array_equal(taken[edge], counts[edge])
+    assert len(np.unique(positions)) == len(positions) and np.all(np.diff(positions) > 0)  # grid order kept
+    np.testing.assert_array_equal(np.diff(column_starts), taken.sum(axis=1))
+
+
+@pytest.mark.parametrize("compiled", PATHS)
+def test_the_level_of_detail_draws_what_every_point_draws(compiled, monkeypatch):
+    if compiled:
+        assert splat_jit.warm_up()
+    monkeypatch.setattr(splat, "LOD_POINTS", 1000)
+    n = 400_000
+    xy, labels = _clusters(n, 12)
+    points = SortedPoints(xy)
+    palette = slot_palette(categorical_palette(8))
+    layers = build_layers(points, (labels + 1).astype(np.uint8), palette)
+    assert layers[0].detail is not None and len(layers[0].detail) < n / 2
+    (x0, y0), (x1, y1) = points.lo - points.center, points.hi - points.center
+    side = 240  # 316 cells a side here: cells under a pixel, as with ten million points in a full window
+    ax, ay = side / (x1 - x0) * 0.98, side / (y1 - y0) * 0.98
+    pixel_map = PixelMap(side, side, ax=ax, bx=-x0 * ax + 2, ay=ay, by=-y0 * ay + 2)
+    detail = _frame(layers, pixel_map, compiled, monkeypatch)
+    layers[0].detail = None
+    exact = _frame(layers, pixel_map, compiled, monkeypatch)
+    assert not np.array_equal(detail, exact)  # a sample was drawn: other dots on top here and there
+    covered, sampled = exact != 0, detail != 0
+    assert (covered & ~sampled).sum() <= 0.01 * covered.sum()  # the sample misses hardly a pixel
+    assert not (sampled & ~covered).any()  # and draws none that no point covers
+    for corner in xy[:5]:  # the outliers in the border cells are drawn whole
+        col, row = (corner - points.center) * [ax, ay] + [-x0 * ax + 2, -y0 * ay + 2]
+        assert sampled[int(row) - 1:int(row) + 2, int(col) - 1:int(col) + 2].any()
+    for rgb in categorical_palette(8):  # the classes keep their share of the picture
+        colour = (int(rgb[0]) << 16) | (int(rgb[1]) << 8) | int(rgb[2])
+        share_exact = ((exact & 0xFFFFFF) == colour).sum() / covered.sum()
+        share_detail = ((detail & 0xFFFFFF) == colour).sum() / sampled.sum()
+        assert abs(share_exact - share_detail) < 0.02
+
+
+def test_zoomed_in_every_point_is_drawn(monkeypatch):
+    monkeypatch.setattr(splat, "LOD_POINTS", 1000)
+    xy, labels = _clusters(400_000, 13)
+    points = SortedPoints(xy)
+    palette = slot_palette(categorical_palette(8))
+    layers = build_layers(points, (labels + 1).astype(np.uint8), palette)
+    zoom = 60.0  # cells of several pixels: the sample would leave holes, so the frame reads every point
+    pixel_map = PixelMap(200, 200, ax=zoom, bx=100.0, ay=zoom, by=100.0)
+    detail = _frame(layers, pixel_map, False, monkeypatch)
+    layers[0].detail = None
+    np.testing.assert_array_equal(detail, _frame(layers, pixel_map, False, monkeypatch))
