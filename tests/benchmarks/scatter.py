@@ -205,13 +205,16 @@ class Lateness:
             def __init__(self):
                 super().__init__()
                 self.last = time.perf_counter()
+                self.last_cpu = time.thread_time()
                 self.worst = 0.0
+                self.worst_cpu = 0.0
 
             @Slot()
             def tick(self) -> None:
-                now = time.perf_counter()
+                now, cpu = time.perf_counter(), time.thread_time()
                 self.worst = max(self.worst, (now - self.last) * 1000.0 - 5.0)
-                self.last = now
+                self.worst_cpu = max(self.worst_cpu, (cpu - self.last_cpu) * 1000.0)
+                self.last, self.last_cpu = now, cpu
 
         self.ticker = Ticker()
         self.timer = QTimer()
@@ -221,11 +224,14 @@ class Lateness:
 
     def start(self) -> None:
         self.ticker.last, self.ticker.worst = time.perf_counter(), 0.0
+        self.ticker.last_cpu, self.ticker.worst_cpu = time.thread_time(), 0.0
         self.timer.start()
 
-    def stop(self) -> float:
+    def stop(self) -> tuple[float, float]:
+        """(worst lateness, wall ms; the GUI thread's own CPU time between the two ticks of the worst, ms): on a
+        loaded machine the wall figure also counts the time the thread waited for a core."""
         self.timer.stop()
-        return self.ticker.worst
+        return self.ticker.worst, self.ticker.worst_cpu
 
 
 def index_ready(scatter) -> bool:
@@ -238,9 +244,10 @@ def load(app, scatter, xy, labels, names) -> dict[str, float]:
     lateness = Lateness()
     probe = xy[len(xy) // 3]
     lateness.start()
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu, gui_cpu = time.perf_counter(), time.process_time(), time.thread_time()
     scatter.set_points(xy)
     call_ms = (time.perf_counter() - wall) * 1000.0
+    call_cpu_ms = (time.thread_time() - gui_cpu) * 1000.0
     scatter.set_categorical(labels, names)
     load_wall = (time.perf_counter() - wall) * 1000.0
     load_cpu = (time.process_time() - cpu) * 1000.0
@@ -258,11 +265,11 @@ def load(app, scatter, xy, labels, names) -> dict[str, float]:
     loaded_ms = (time.perf_counter() - wall) * 1000.0
     for _ in range(5):
         app.processEvents()
-    worst = lateness.stop()
+    worst, worst_cpu = lateness.stop()
     return {"set_points_ms": call_ms, "load_wall_ms": load_wall, "load_cpu_ms": load_cpu,
             "first_hover_ms": first_hover_ms, "first_hover_found": float(first >= 0), "index_ready_ms": ready_ms,
             "loaded_ms": loaded_ms,
-            "gui_block_ms": max(worst, call_ms)}
+            "gui_block_ms": max(worst, call_ms), "gui_block_cpu_ms": max(worst_cpu, call_cpu_ms)}
 
 
 def bytes_per_point(app, make_scatter, xy, labels, names) -> tuple[float, float]:
@@ -382,6 +389,8 @@ def main() -> int:
         bench.add(f"load {label}: set_points + colours, wall", figures["load_wall_ms"], "ms")
         bench.add(f"load {label}: set_points + colours, CPU", figures["load_cpu_ms"], "ms")
         bench.add(f"load {label}: longest GUI-thread block", figures["gui_block_ms"], "ms",
+                  target="<= 50" if big else None)
+        bench.add(f"load {label}: GUI thread's most CPU between 5 ms ticks", figures["gui_block_cpu_ms"], "ms",
                   target="<= 50" if big else None)
         bench.add(f"load {label}: everything ready (copy, sort, hover grid, colours) after", figures["loaded_ms"],
                   "ms", target="<= 10000" if huge else None)
