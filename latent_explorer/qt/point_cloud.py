@@ -1,9 +1,11 @@
 """A pyqtgraph item that draws a whole point cloud as one image rasterised at device resolution.
 
 Each paint maps the visible data rectangle to device pixels through the painter's device transform, asks
-`core.splat.Rasterizer` for an ARGB32 frame of exactly that size, and draws it with the painter transform reset,
-so points stay crisp dots of a fixed pixel size at any zoom and on high-DPI screens. The frame is cached until
-the view, the data or the style changes (hover markers and overlays repaint for free).
+`core.splat.Rasterizer` for an ARGB32 frame of exactly that size, written straight into an image kept between
+frames of the same size, and draws it with the painter transform reset, so points stay crisp dots of a fixed
+pixel size at any zoom and on high-DPI screens. The frame is cached until the view, the data or the style changes
+(hover markers and overlays repaint for free). Making the first item starts compiling the rasteriser's numba
+kernels in a worker thread, where numba is installed (`core.splat_jit`).
 """
 
 from __future__ import annotations

@@ -64,3 +64,20 @@ def test_compiled_counts_build_up_opacity(monkeypatch):
     assert alpha[5, 1] == round(255 * (1 - 0.5 ** 3)) and alpha[5, 5] == round(255 * 0.5)
     assert (alpha > 0).sum() == 2
 
+
+
+def test_compiled_bounds_and_labels_agree_with_numpy():
+    assert splat_jit.warm_up()
+    rng = np.random.default_rng(5)
+    xy = rng.normal(0, 3, (5000, 2))
+    found = np.zeros(4)
+    assert splat_jit.kernel("bounds")(xy, found)
+    np.testing.assert_array_equal(found, [xy[:, 0].min(), xy[:, 0].max(), xy[:, 1].min(), xy[:, 1].max()])
+    xy[17, 1] = np.inf
+    assert not splat_jit.kernel("bounds")(xy, found)
+    labels = rng.integers(-2, 9, 5000)
+    out, counts = np.empty(5000, np.int32), np.zeros(7, np.int64)
+    assert splat_jit.kernel("compact_labels")(labels, out, counts)
+    np.testing.assert_array_equal(out, labels)
+    np.testing.assert_array_equal(counts, np.bincount(labels[(labels >= 0) & (labels < 7)], minlength=7))
+    assert not splat_jit.kernel("compact_labels")(np.array([1, 2**40]), np.empty(2, np.int32), counts)

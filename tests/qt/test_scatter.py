@@ -677,3 +677,20 @@ def test_a_large_cloud_is_prepared_in_the_worker_and_answers_meanwhile(scatter, 
     scatter.wait_until_sorted(10)
     p = scatter.map_to_widget(*xy[np.flatnonzero(labels == 0)[0]])
     assert scatter.nearest(p.x(), p.y(), radius_px=0.5) in (-1, *np.flatnonzero(labels == 1))
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_class_ids_are_compacted_and_counted_alike_on_both_paths(compiled, monkeypatch):
+    from latent_explorer.core import splat_jit
+    from latent_explorer.qt.scatter import compact_labels_and_counts
+
+    if compiled and not splat_jit.warm_up():
+        pytest.skip("numba is not installed")
+    monkeypatch.setitem(splat_jit._state, "ready", compiled)
+    labels = np.random.default_rng(6).integers(-1, 6, 3000)
+    compact, counts = compact_labels_and_counts(labels, 4)
+    assert compact.dtype == np.int32
+    np.testing.assert_array_equal(compact, labels)
+    np.testing.assert_array_equal(counts, [(labels == k).sum() for k in range(4)])
+    wide, wide_counts = compact_labels_and_counts(np.array([0, 2**40, 1]), 2)
+    assert wide.dtype == np.int64 and wide[1] == 2**40 and wide_counts.tolist() == [1, 1]
