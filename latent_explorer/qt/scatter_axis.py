@@ -130,11 +130,22 @@ class FastAxis(pg.AxisItem):
         lo, hi = min(lo, hi), max(lo, hi)
         levels, coarser = [], []
         for spacing, offset in self.tickSpacing(lo, hi, length):
-            start = math.ceil((lo - offset) / spacing) * spacing + offset
-            values = [start + k * spacing for k in range(int((hi - start) / spacing) + 1)]
-            tolerance = spacing * 0.01  # pyqtgraph's: a tick within 1 % of a spacing of a coarser tick is that tick
-            values = [v for v in values
-                      if not any(abs(v - (round((v - o) / c) * c + o)) <= tolerance for c, o in coarser)]
+            first = math.ceil((lo - offset) / spacing)
+            start = first * spacing + offset
+            steps = range(int((hi - start) / spacing) + 1)
+            # pyqtgraph drops a tick within 1 % of a spacing of a coarser level's tick; where the coarser spacing
+            # is a whole multiple m of this one (and both offsets 0) those are the ticks whose index k is a
+            # multiple of m: an integer test instead of a float comparison per tick and level
+            multiples = [round(c / spacing) for c, o in coarser
+                         if o == 0 and offset == 0 and abs(c / spacing - round(c / spacing)) < 1e-6]
+            others = [(c, o) for c, o in coarser
+                      if not (o == 0 and offset == 0 and abs(c / spacing - round(c / spacing)) < 1e-6)]
+            tolerance = spacing * 0.01
+            values = [start + j * spacing for j in steps
+                      if not any((first + j) % m == 0 for m in multiples)]
+            if others:
+                values = [v for v in values
+                          if not any(abs(v - (round((v - o) / c) * c + o)) <= tolerance for c, o in others)]
             coarser.append((spacing, offset))
             levels.append((spacing, values))
         return levels
