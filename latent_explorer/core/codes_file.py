@@ -763,3 +763,15 @@ def _read(cols: _Columns, fields: Iterable[str] | None) -> CodesFile:
         if value is not None and len(value) != n:
             raise CodesFileError(f"'{name}' has {len(value)} rows, 'z' has {n}", path=cols.path)
     return result
+
+
+def read_column(path: str | Path, name: str) -> list:
+    """One column of a codes file as a Python list (e.g. the thumbnails' PNG bytes, read only when first shown)."""
+    with _open(path) as cols:
+        if name not in cols.names:
+            raise CodesFileError(f"the file has no column '{name}'", path=path,
+                                 hint=f"the file's columns are {', '.join(cols.names[:12])}")
+        value = cols.load([name])[name]
+        if name == "image":
+            return _binaries(value, cols)
+        return value.tolist() if isinstance(value, np.ndarray) else value.to_pylist()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from latent_explorer.qt.feature import Feature, layout_version
 from latent_explorer.qt.features import (
     analysis,
+    codes,
     consent,
     data,
     decoder,
@@ -37,6 +38,7 @@ FEATURES: tuple[Feature, ...] = (
     undo.FEATURE,
     theme.FEATURE,
     shortcuts.FEATURE,
+    codes.FEATURE,
 )
 
 # a layout saved with other docks (added, removed, moved) is not restored: the default layout is used instead

@@ -10,6 +10,7 @@ switch of view.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -20,6 +21,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 
+from latent_explorer.core.codes_source import layout_name
 from latent_explorer.core.errors import DatasetError, LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.core.projections import PCAModel, Projection, RawAxes, load_coordinates
@@ -317,8 +319,20 @@ class ViewController(QObject):
         if self._tsne_source in ("pixels", "file"):
             self.runner.cancel(TSNE_JOB)
         gone = self.view_state.dataset_changed()
-        if self.state.view.key in gone:
+        own = self._add_file_layouts()
+        if own is not None:
+            self.show_layout(own)  # a codes file's own map is what its author wants to see first
+        elif self.state.view.key in gone:
             self.state.view = DEFAULT_VIEW
+
+    def _add_file_layouts(self) -> str | None:
+        """The layouts a codes file brings (``x``/``y``, ``tsne_x``/``tsne_y``…) as views; returns the first."""
+        dataset = self.state.dataset
+        first = None
+        for key, coords in (getattr(dataset, "layouts", None) or {}).items():
+            added = self.add_layout(layout_name(key), coords, show=False)
+            first = first or added
+        return first
 
     def _on_view(self) -> None:
         if self.state.codes is not None and not self.is_valid(self.state.view):
@@ -354,7 +368,9 @@ class ViewController(QObject):
         if index < 0 or dataset is None or index >= len(dataset):
             self.scatter.hide_tooltip()
             return
-        self.scatter.show_tooltip(hover_pixmap(dataset.display_image(index), self.describe(index)))
+        image = dataset.display_image(index)  # None: a codes file without a thumbnail for this row
+        text = self.describe(index)
+        self.scatter.show_tooltip(html.escape(text) if image is None else hover_pixmap(image, text))
 
     def describe(self, index: int) -> str:
         """``#index · class name`` for tool tips and the inspector."""
