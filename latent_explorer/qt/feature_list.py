@@ -18,6 +18,7 @@ from latent_explorer.qt.features import (
     export,
     inspector,
     interpolation,
+    neighbours,
     session,
     shortcuts,
     theme,
@@ -39,6 +40,7 @@ FEATURES: tuple[Feature, ...] = (
     theme.FEATURE,
     shortcuts.FEATURE,
     codes.FEATURE,
+    neighbours.FEATURE,
 )
 
 # a layout saved with other docks (added, removed, moved) is not restored: the default layout is used instead
