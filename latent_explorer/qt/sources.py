@@ -151,7 +151,7 @@ class SourceLoader:
         self._pending_model, self._pending_allow_pickle = then_model, allow_pickle
         self._remember_recent(str(spec), "codes")
         self.jobs.start(LOAD_DATA_JOB, lambda: iter_open_codes(spec), title="reading codes",
-                        on_done=self._on_codes_opened)
+                        on_done=self.show_codes)
 
     def open_path(self, path: str) -> None:
         """A dropped or named path: a model if it looks like one, codes if they are, else a dataset."""
@@ -187,7 +187,8 @@ class SourceLoader:
         elif state.model is not None:
             self._check_and_encode()
 
-    def _on_codes_opened(self, opened: OpenedCodes) -> None:
+    def show_codes(self, opened: OpenedCodes) -> None:
+        """Put opened codes in the state, without a model (the file loader's result; also figures and scripts)."""
         self.jobs.cancel(ENCODE_JOB)
         state = self.state
         state.codes = None
