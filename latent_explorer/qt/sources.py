@@ -23,11 +23,12 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from latent_explorer.core.codes_file import ARROW_SUFFIXES, PARQUET_SUFFIXES
 from latent_explorer.core.codes_source import OpenedCodes, check_attachable, has_pixels, iter_open_codes
-from latent_explorer.core.datasets import default_dataset_spec, iter_load_dataset
+from latent_explorer.core.datasets import default_dataset_spec
 from latent_explorer.core.encoding import iter_encode_cached
 from latent_explorer.core.errors import LatentExplorerError, UnsafeFileError
 from latent_explorer.core.jobs import Progress
-from latent_explorer.core.models import default_demo_for, load_model
+from latent_explorer.core.loaders import iter_load_dataset, load_model  # plugins' formats, then the built-in ones
+from latent_explorer.core.models import default_demo_for
 from latent_explorer.core.parquet_dataset import STARTED, SUCCESS
 from latent_explorer.core.state import DecodingStatus, ExplorerState
 from latent_explorer.qt.context import ErrorReporter
