@@ -7,14 +7,17 @@ attributes from the file, thumbnails read lazily from its ``image``/``image_path
 (`has_pixels` says so, for the few features that feed images to a model). Decoding needs a model whose latent
 size matches; `decoding_note` says which one, `check_attachable` refuses any other with one clear message.
 
-Opening reads every column except the thumbnails' bytes; the rest of a big file stays on disk until a row's
-thumbnail is asked for (Arrow IPC and ``.npy`` codes are memory-mapped by the reader itself).
+Opening reads what the scatter draws (layouts, labels, attributes) into memory. The codes of a big Parquet file or
+dataset folder are copied once, batch by batch, into memory-mapped files of the cache and paged in from there as
+views use them; Arrow IPC and ``.npy`` codes are memory-mapped by the reader itself. Thumbnails' bytes and paths
+stay on disk until a row's thumbnail is asked for.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -35,7 +38,9 @@ from latent_explorer.core.datasets import Dataset
 from latent_explorer.core.encoding import Codes
 from latent_explorer.core.errors import ModelError
 from latent_explorer.core.jobs import Job, Progress, run_job
+from latent_explorer.core.parquet_dataset import dataset_parts
 
+SPOOL_ROWS = 1_000_000  # from this many rows a Parquet file's codes are memory-mapped instead of held in memory
 THUMBNAIL_CACHE = 512  # decoded thumbnails kept for hover and galleries
 OPEN_FIELDS = tuple(f for f in ALL_FIELDS if f != "image")  # PNG bytes are read on the first thumbnail asked for
 Thumbnail = Callable[[int], np.ndarray | None]
@@ -133,26 +138,34 @@ def check_attachable(model: Any, codes: Codes, source: str = "") -> str:
     return ""
 
 
-def thumbnails_of(contents: CodesFile, path: str | Path) -> Thumbnail | None:
-    """Row → thumbnail as float (H, W) or (H, W, 3) in [0, 1], from ``image`` bytes or ``image_path`` files."""
-    info_columns = codes_file_info(path).columns if contents.images is None else ()
-    if contents.image_paths is None and "image" not in info_columns and contents.images is None:
+def thumbnails_of(contents: CodesFile, info: CodesFileInfo) -> Thumbnail | None:
+    """Row → thumbnail as float (H, W) or (H, W, 3) in [0, 1], from ``image`` bytes or ``image_path`` files.
+
+    Columns not read with the codes (a big file's paths, any file's PNG bytes) are read on the first request."""
+    has_bytes, has_paths = "image" in info.columns, "image_path" in info.columns
+    if not (has_bytes or has_paths):
         return None
-    state: dict[str, Any] = {"images": contents.images}
+    columns: dict[str, list | None] = {"image": contents.images, "image_path": contents.image_paths}
+
+    def column(name: str) -> list:
+        if columns[name] is None:
+            columns[name] = read_column(info.path, name)
+        return columns[name]
 
     @lru_cache(maxsize=THUMBNAIL_CACHE)
     def load(row: int) -> np.ndarray | None:
         if not 0 <= row < len(contents):
             return None
-        if "image" in info_columns or state["images"] is not None:
-            if state["images"] is None:
-                state["images"] = read_column(path, "image")
-            data = state["images"][row]
+        if has_bytes:
+            data = column("image")[row]
             if data is not None:
                 return _decode_image(io.BytesIO(data))
-        file = contents.image_file(row)
-        if file is not None and file.is_file():
-            return _decode_image(file)
+        if has_paths:
+            if contents.image_paths is None:
+                contents.image_paths = column("image_path")
+            file = contents.image_file(row)
+            if file is not None and file.is_file():
+                return _decode_image(file)
         return None
 
     return load
@@ -169,18 +182,49 @@ def _decode_image(source: Any) -> np.ndarray | None:
         return None
 
 
-def iter_open_codes(path: str | Path) -> Job[OpenedCodes]:
-    """Read a codes file or Parquet dataset folder for the window (a generator: progress, then the result)."""
+def spool_folder(info: CodesFileInfo) -> Path:
+    """Where the memory-mapped code columns of a big file live: keyed by its path and each part's size and time,
+    so that a rewritten file (or dataset folder) is spooled afresh."""
+    path = Path(info.path).resolve()
+    files = dataset_parts(path) if path.is_dir() else [path]
+    h = hashlib.blake2b(str(path).encode(), digest_size=16)
+    for file in files:
+        stat = file.stat()
+        h.update(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return codes_cache_root() / h.hexdigest()
+
+
+def codes_cache_root() -> Path:
+    """``$LATENT_EXPLORER_CACHE/codes`` when set (tests, shared machines), else the platform's user cache."""
+    override = os.environ.get("LATENT_EXPLORER_CACHE")
+    if override:
+        return Path(override) / "codes"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("latent-explorer")) / "codes"
+
+
+def iter_open_codes(path: str | Path, spool_rows: int = SPOOL_ROWS) -> Job[OpenedCodes]:
+    """Read a codes file or Parquet dataset folder for the window (a generator: progress, then the result).
+
+    Everything the scatter draws and colours by is read at once (labels, layouts, attributes, reconstruction
+    errors); a Parquet file or folder of ``spool_rows`` rows or more has its codes copied once into memory-mapped
+    files of the cache (`spool_folder`), and its thumbnails' paths are read only when a thumbnail is shown.
+    """
     path = Path(path).expanduser()
     yield Progress("reading codes", 0, None, path.name)
     info = codes_file_info(path)  # the schema alone: a half-written folder or a bad file fails here, early
-    yield Progress("reading codes", 0, None, f"{path.name}: {info.rows:,} × {info.latent_dim}")
-    contents = read_codes(path, fields=OPEN_FIELDS)
+    big = info.rows >= spool_rows and info.format in ("parquet", "parquet-dataset")
+    spool = spool_folder(info) if big else None
+    fields = [f for f in OPEN_FIELDS if not (big and f == "image_path")]
+    yield Progress("reading codes", 0, None, f"{path.name}: {info.rows:,} × {info.latent_dim}"
+                                              + (" (codes memory-mapped from the cache)" if big else ""))
+    contents = read_codes(path, fields=fields, spool=spool)
     attributes, attribute_names = contents.attribute_matrix
     dataset = CodesDataset(name=path.name, images=no_pixels(len(contents)), labels=contents.codes.labels,
                            class_names=contents.class_names, attributes=attributes,
                            attribute_names=attribute_names, source=str(path), info=info,
-                           layouts=dict(contents.layouts), thumbnail=thumbnails_of(contents, path))
+                           layouts=dict(contents.layouts), thumbnail=thumbnails_of(contents, info))
     codes = contents.codes
     if dataset.labels is not None and codes.labels is not None and dataset.labels is not codes.labels:
         codes.labels = dataset.labels  # ids into the dataset's class names, as label_map made them
