@@ -274,7 +274,8 @@ class DecoderPanel(QWidget):
         scatter = self.scatter()
         if scatter is None:
             return
-        xy = None if z is None else self.place(z)
+        # without a model there is no z of the decoder to mark (and placing one on a map would index the codes)
+        xy = None if z is None or not self.state.decoding.available else self.place(z)
         if color is None:
             scatter.set_marker(name, xy)
         else:
