@@ -157,14 +157,13 @@ class SourceLoader:
     def open_path(self, path: str) -> None:
         """A dropped or named path: a model if it looks like one, codes if they are, else a dataset."""
         p = Path(path)
-        if p.name not in ("model.toml", "config.json") and is_codes_path(p) \
-                and not (p.is_dir() and ((p / "model.toml").exists() or (p / "config.json").exists())):
-            self.open_codes(str(p))
-        elif p.name == "model.toml" or p.suffix == ".toml" or (p.is_dir() and ((p / "model.toml").exists()
+        if p.name == "model.toml" or p.suffix == ".toml" or (p.is_dir() and ((p / "model.toml").exists()
                                                                             or (p / "config.json").exists())):
             self.open_model(str(p))
         elif p.name == "config.json":
             self.open_model(str(p.parent))
+        elif is_codes_path(p):
+            self.open_codes(str(p))
         else:
             self.open_dataset(str(p))
 

@@ -128,3 +128,21 @@ def test_a_half_written_parquet_folder_is_refused_with_a_message(main_window, qt
     main_window.sources.open_codes(str(folder))
     qtbot.waitUntil(lambda: main_window.last_error is not None, timeout=30000)
     assert "half-written" in str(main_window.last_error) and main_window.state.codes is None
+
+
+@pytest.mark.skipif("digits-conv-ae" not in demo_models(), reason="the digits AE demo is not built")
+def test_the_command_line_opens_codes_and_attaches_the_model_given_beside_them(main_window, qtbot, foreign_parquet):
+    import argparse
+
+    from latent_explorer.cli import build_parser
+    from latent_explorer.qt.app import open_codes_then_model
+
+    path, _ = foreign_parquet
+    args = build_parser().parse_args(["gui", "--codes", str(path), "--model", "demo:digits-conv-ae"])
+    assert isinstance(args, argparse.Namespace) and args.codes == str(path)
+    args.allow_pickle = False
+    open_codes_then_model(main_window, args)
+    state = main_window.state
+    qtbot.waitUntil(lambda: state.model is not None and not main_window.runner.is_running(), timeout=60000)
+    assert main_window.last_error is None and isinstance(state.dataset, CodesDataset)
+    assert state.decoding.available and len(state.codes) == 120
