@@ -100,7 +100,7 @@ def data_inputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
 
 
 def load_data(args: argparse.Namespace):
-    from latent_explorer.core.datasets import iter_load_dataset
+    from latent_explorer.core.loaders import iter_load_dataset  # a plugin's loader when one claims the spec
 
     check_input_files(args, ("--labels", "--attributes"))
     dataset = run_with_bar(iter_load_dataset(args.data, **data_options(args)))
@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_options(gui, required=False)
     gui.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda or mps")
     gui.add_argument("--session", help="a saved session file to open")
+    gui.add_argument("--codes", help="a codes file (.npz/.npy/.parquet/.arrow/.feather) or Parquet dataset folder "
+                                     "to open without a model (--model then attaches one to decode them)")
     add_code_consent(gui)
 
     train = sub.add_parser("train", help="train a built-in AE/VAE on a dataset")
@@ -209,7 +211,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_encode(args: argparse.Namespace) -> int:
     from latent_explorer.core.codes_file import check_codes_suffix, write_codes
     from latent_explorer.core.encoding import iter_encode_cached
-    from latent_explorer.core.models import load_model
+    from latent_explorer.core.loaders import load_model  # a plugin's model format when one claims the spec
 
     check_output(args.out, [*data_inputs(args), ("--model", args.model)])
     if args.engine != "process":
@@ -230,7 +232,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
 @command("info")
 def cmd_info(args: argparse.Namespace) -> int:
-    from latent_explorer.core.models import load_model
+    from latent_explorer.core.loaders import load_model  # a plugin's model format when one claims the spec
 
     model = load_model(args.model, device="cpu", allow_code=args.allow_code)
     facts = {"name": model.name, "kind": model.info.kind, "format": model.info.format,

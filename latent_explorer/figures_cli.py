@@ -21,6 +21,8 @@ def add_figure_parser(sub: argparse._SubParsersAction) -> None:
                                    "draws it. The format follows the extension of --out.")
     p.add_argument("--model", help="demo:NAME, a checkpoint folder or a model.toml (default: the demo for the data)")
     add_data_options(p, required=False)
+    p.add_argument("--codes", help="a codes file (.npz/.npy/.parquet/.arrow) or Parquet dataset folder, drawn "
+                                   "without a model (scatter, PCA, t-SNE and the analyses of the codes)")
     p.add_argument("--session", help="a saved session (.lxs) to render; --model/--data give new locations")
     p.add_argument("--view", help="pca:I,J (components from 1), raw:I,J (latent axes from 0) or tsne "
                                   "(default: the session's view, else pca:1,2)")
@@ -65,7 +67,8 @@ EXTRA_PARSERS.append(add_figure_parser)
 
 def figure_inputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
     """Every file the figure command reads, by option: no output may be one of them."""
-    return [*data_inputs(args), *((f"--{k}", getattr(args, k)) for k in ("model", "session", "path", "layout"))]
+    return [*data_inputs(args),
+            *((f"--{k}", getattr(args, k)) for k in ("model", "session", "path", "layout", "codes"))]
 
 
 def refuse_session_code(args: argparse.Namespace) -> None:
@@ -82,10 +85,12 @@ def refuse_session_code(args: argparse.Namespace) -> None:
 def cmd_figure(args: argparse.Namespace) -> int:
     from latent_explorer.qt.headless import FigureRequest, parse_view, parse_zoom, render_figure
 
-    if args.session is None and args.data is None:
+    if args.codes is not None:
+        check_codes_figure(args)
+    elif args.session is None and args.data is None:
         from latent_explorer.qt.headless import FigureError
 
-        raise FigureError("name the data (--data) or a saved session (--session)")
+        raise FigureError("name the data (--data), a codes file (--codes) or a saved session (--session)")
     if bool(args.path) != bool(args.filmstrip):
         from latent_explorer.qt.headless import FigureError
 
@@ -115,10 +120,32 @@ def cmd_figure(args: argparse.Namespace) -> int:
         pca_k=args.pca_k, tsne_iterations=args.tsne_iter, tsne_early_iterations=args.tsne_early_iter,
         seed=args.seed, use_mu=True if args.mu else None, title=args.title, size=tuple(args.size),
         scale=args.scale, width=args.width, point_size=args.point_size, device=args.device,
-        allow_pickle=args.allow_code)
+        allow_pickle=args.allow_code, codes=Path(args.codes) if args.codes else None)
     out = render_figure(request, warn=lambda text: print(f"warning: {text}", file=sys.stderr))
     print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+MODEL_PANELS = ("decoder", "paths", "interpolation", "recon")  # panels that decode: they need a model
+
+
+def check_codes_figure(args: argparse.Namespace) -> None:
+    """``--codes``: the codes are the data, and nothing that decodes can be drawn from them (exit 2, one line)."""
+    from latent_explorer.core.errors import LatentExplorerError
+
+    given = [f"--{k}" for k in ("data", "session", "model") if getattr(args, k, None)]
+    if given:
+        raise LatentExplorerError(f"--codes is drawn without a model or dataset; {', '.join(given)} cannot go "
+                                  "with it", hint="drop " + ", ".join(given) + ", or draw from --data and --model")
+    if args.filmstrip or args.path:
+        raise LatentExplorerError("a filmstrip decodes a path, which needs a model: --codes has none",
+                                  hint="draw the filmstrip from --data and --model")
+    panel = (args.panel or "").lower()
+    needs = next((name for name in MODEL_PANELS if panel and (panel in name or name in panel)), None)
+    if needs is not None:
+        raise LatentExplorerError(f"the panel '{args.panel}' decodes codes, which needs a model; --codes has none",
+                                  path=args.codes, hint="draw it from --data and --model, or choose a panel of "
+                                                        "the codes: radius, axes, pca, kmeans, vae")
 
 
 def write_filmstrip(args: argparse.Namespace) -> None:

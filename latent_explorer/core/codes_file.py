@@ -30,6 +30,7 @@ and `write_codes_table` (one table → one file), all with the same `codes_schem
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import zipfile
@@ -57,6 +58,7 @@ CODES_SUFFIXES = PARQUET_SUFFIXES + ARROW_SUFFIXES + NUMPY_SUFFIXES
 CODE_PARTS = ("z", "mu", "logvar")
 MAIN_LAYOUT = "xy"  # the layout stored in the plain ``x``/``y`` columns
 _SPLIT_COLUMN = re.compile(r"(z|mu|logvar)_(\d+)")
+SPOOL_BATCH = 65_536  # rows per batch while code columns are copied into a memory-mapped file
 FIX_FORMAT = "write the codes as .parquet, .arrow/.feather, .npz or .npy"
 
 
@@ -374,11 +376,12 @@ class _Columns:
     """One file's columns by name, loaded on demand: an Arrow table (memory-mapped or read) or numpy arrays."""
 
     def __init__(self, path: Path, fmt: str, names: Sequence[str], raw_meta: Mapping[bytes, bytes] | None,
-                 rows: int, loader, schema: pa.Schema | None = None, close=None):
+                 rows: int, loader, schema: pa.Schema | None = None, close=None, batches=None):
         self.path, self.format, self.names, self.raw_meta, self.rows = path, fmt, list(names), raw_meta, rows
         self.types = {f.name: f.type for f in schema} if schema is not None else None
         self._loader = loader  # (list of names) → {name: arrow array or numpy array}
         self._close = close
+        self.batches = batches  # (list of names) → iterator of record batches, for the Arrow formats
 
     def __enter__(self) -> _Columns:
         return self
@@ -432,7 +435,8 @@ def _open_parquet(path: Path) -> _Columns:
         return {n: table.column(n) for n in names}
 
     return _Columns(path, "parquet", schema.names, schema.metadata, pf.metadata.num_rows, load, schema,
-                    close=getattr(pf, "close", None))
+                    close=getattr(pf, "close", None),
+                    batches=lambda names: pf.iter_batches(batch_size=SPOOL_BATCH, columns=names))
 
 
 def _open_parquet_dataset(path: Path) -> _Columns:
@@ -458,7 +462,8 @@ def _open_parquet_dataset(path: Path) -> _Columns:
             raise _arrow_error(path, exc, "a Parquet dataset") from exc
         return {n: table.column(n) for n in names}
 
-    return _Columns(path, "parquet-dataset", schema.names, schema.metadata, rows, load, schema)
+    return _Columns(path, "parquet-dataset", schema.names, schema.metadata, rows, load, schema,
+                    batches=lambda names: dataset.to_batches(columns=names, batch_size=SPOOL_BATCH))
 
 
 def _open_arrow(path: Path) -> _Columns:
@@ -474,7 +479,8 @@ def _open_arrow(path: Path) -> _Columns:
         raise _arrow_error(path, exc, "Arrow IPC / Feather") from exc
     # the table's buffers point into the mapping: columns are paged in only as they are used
     return _Columns(path, "arrow", table.column_names, table.schema.metadata, table.num_rows,
-                    lambda names: {n: table.column(n) for n in names}, table.schema)
+                    lambda names: {n: table.column(n) for n in names}, table.schema,
+                    batches=lambda names: table.select(names).to_batches(max_chunksize=SPOOL_BATCH))
 
 
 def _open_npy(path: Path) -> _Columns:
@@ -707,18 +713,58 @@ def _info(cols: _Columns) -> CodesFileInfo:
 ALL_FIELDS = ("id", "label", "attributes", "z", "mu", "logvar", "recon_error", "layouts", "image_path", "image")
 
 
-def read_codes(path: str | Path, fields: Iterable[str] | None = None) -> CodesFile:
+def read_codes(path: str | Path, fields: Iterable[str] | None = None, spool: str | Path | None = None) -> CodesFile:
     """Read a codes file or a folder of Parquet parts; ``fields`` limits which columns are loaded.
 
     ``fields`` takes names from `ALL_FIELDS` (``z`` is always read): e.g. ``("z", "label")`` for a scatter,
     leaving thumbnails and the VAE's ``mu``/``logvar`` on disk. Missing optional columns are simply absent.
     Codes read from Arrow IPC or ``.npy`` are read-only views of the mapped file: copy them to change them.
+
+    ``spool`` (a folder) streams the code columns of a Parquet or Arrow file batch by batch into ``z.npy``,
+    ``mu.npy``, ``logvar.npy`` there and returns them memory-mapped: the codes of a file larger than memory are
+    then paged in as they are used, and the next read of the same file finds them there (see `spool_codes`).
     """
     with _open(path) as cols:
-        return _read(cols, fields)
+        return _read(cols, fields, Path(spool) if spool is not None and cols.batches is not None else None)
 
 
-def _read(cols: _Columns, fields: Iterable[str] | None) -> CodesFile:
+def _spooled(cols: _Columns, field_name: str, names: list[str], folder: Path) -> np.ndarray:
+    """One code column copied batch by batch into ``folder/<field>.npy`` (once), returned memory-mapped."""
+    target = folder / f"{field_name}.npy"
+    if target.exists():
+        with contextlib.suppress(OSError, ValueError):
+            done = np.load(target, mmap_mode="r", allow_pickle=False)
+            if done.ndim == 2 and done.shape[0] == cols.rows and done.dtype == np.float32:
+                return done
+    pa = _pa()
+    out = None
+    with atomic_path(target, suffix=".npy") as tmp:
+        row = 0
+        for batch in cols.batches(names):
+            block = _matrix(cols, field_name, names, {n: pa.chunked_array([batch.column(n)]) for n in names})
+            if out is None:
+                out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(cols.rows, block.shape[1]))
+            out[row:row + len(block)] = block
+            row += len(block)
+        if out is None:  # no rows at all
+            np.save(tmp, np.zeros((0, 0), np.float32))
+        else:
+            out.flush()
+            del out
+        if row != cols.rows:
+            raise CodesFileError(f"'{field_name}' has {row} rows, the file says {cols.rows}", path=cols.path)
+    return np.load(target, mmap_mode="r", allow_pickle=False)
+
+
+def _all_distinct(values: np.ndarray) -> bool:
+    """Whether no value repeats: one pass when they ascend (ids as written here), else one sort (not a hash
+    table, which takes 17 s for 10 million ids)."""
+    if len(values) < 2 or (np.diff(values) > 0).all():
+        return True
+    return bool((np.diff(np.sort(values)) != 0).all())
+
+
+def _read(cols: _Columns, fields: Iterable[str] | None, spool: Path | None = None) -> CodesFile:
     plan = _plan(cols)
     want = set(ALL_FIELDS if fields is None else fields) | {"z"}
     unknown = want - set(ALL_FIELDS)
@@ -726,18 +772,24 @@ def _read(cols: _Columns, fields: Iterable[str] | None) -> CodesFile:
         raise CodesFileError(f"unknown codes fields {sorted(unknown)}", hint=f"choose from {', '.join(ALL_FIELDS)}")
     keys = [k for k in plan if k in want or (k.startswith("attr_") and "attributes" in want)
             or (k.startswith("layout:") and "layouts" in want)]
-    loaded = cols.load([c for k in keys for c in plan[k]])
+    spooled = set(CODE_PARTS) & set(keys) if spool is not None else set()
+    loaded = cols.load([c for k in keys if k not in spooled for c in plan[k]])
     meta = CodesMetadata.from_arrow(cols.raw_meta, cols.path)
     n = cols.rows
 
-    z = _matrix(cols, "z", plan["z"], loaded)
-    parts = {p: _matrix(cols, p, plan[p], loaded) if p in keys else None for p in ("mu", "logvar")}
+    def matrix(part: str) -> np.ndarray:
+        if part in spooled:
+            return _spooled(cols, part, plan[part], spool)
+        return _matrix(cols, part, plan[part], loaded)
+
+    z = matrix("z")
+    parts = {p: matrix(p) if p in keys else None for p in ("mu", "logvar")}
     for part, value in parts.items():
         if value is not None and value.shape != z.shape:
             raise CodesFileError(f"'{part}' has shape {value.shape}, 'z' has {z.shape}", path=cols.path,
                                  hint="mu, logvar and z must have one row per code and the same dimension")
     ids = _vector(cols, "id", loaded["id"], np.int64) if "id" in keys else np.arange(n, dtype=np.int64)
-    if "id" in keys and len(np.unique(ids)) != len(ids):
+    if "id" in keys and not _all_distinct(ids):
         raise CodesFileError("the 'id' column repeats values", path=cols.path, hint="give each row its own id")
     labels, class_names = (None, meta.label_names)
     if "label" in keys:
@@ -763,3 +815,15 @@ def _read(cols: _Columns, fields: Iterable[str] | None) -> CodesFile:
         if value is not None and len(value) != n:
             raise CodesFileError(f"'{name}' has {len(value)} rows, 'z' has {n}", path=cols.path)
     return result
+
+
+def read_column(path: str | Path, name: str) -> list:
+    """One column of a codes file as a Python list (e.g. the thumbnails' PNG bytes, read only when first shown)."""
+    with _open(path) as cols:
+        if name not in cols.names:
+            raise CodesFileError(f"the file has no column '{name}'", path=path,
+                                 hint=f"the file's columns are {', '.join(cols.names[:12])}")
+        value = cols.load([name])[name]
+        if name == "image":
+            return _binaries(value, cols)
+        return value.tolist() if isinstance(value, np.ndarray) else value.to_pylist()

@@ -37,6 +37,19 @@ class ViewSpec:
         return f"{self.kind} {self.key}".strip()
 
 
+@dataclass(frozen=True)
+class DecodingStatus:
+    """Whether the loaded codes can be decoded, and if not, which model would make it possible.
+
+    Decoding is possible whenever a model is loaded with its dataset; codes opened from a file without a model
+    are not, until a model of the same latent size is attached. The features that decode observe this field
+    instead of asking one another.
+    """
+
+    available: bool = True
+    note: str = ""  # why not, and what would enable it ("Decoding needs a model with z_dim = 16…")
+
+
 @evented
 @dataclass
 class ExplorerState:
@@ -53,6 +66,7 @@ class ExplorerState:
     current_z: np.ndarray | None = None  # the z the decoder panel shows
     use_mu: bool = False  # plot mu instead of sampled z (VAE)
     cluster_labels: np.ndarray | None = None  # (N,) int cluster per sample, for color_by == "cluster"
+    decoding: DecodingStatus = field(default_factory=DecodingStatus)
 
     def latent(self) -> np.ndarray | None:
         """The codes the views plot: mu for a VAE when asked, else z."""

@@ -317,3 +317,23 @@ def iter_tsne(data: np.ndarray, params: TSNEParams, cache: TSNECache | None = No
     if cache is not None:
         cache.store_layout(input_key, params, layout)
     return layout.copy()
+
+
+def phase_text(progress: Progress, early_iterations: int) -> str:
+    """The phase a t-SNE run is in, for the view panel: neighbours, early exaggeration or optimisation, with the
+    iteration within that phase and the KL divergence (openTSNE's own counter restarts between the phases)."""
+    stage, message = progress.stage, progress.message or ""
+    if "nearest neighbours" in stage:
+        return f"1/3 neighbours: {message}" if message else "1/3 neighbours"
+    if "initialisation" in stage:
+        return f"1/3 initialisation ({message})" if message else "1/3 initialisation"
+    kl = message.partition("KL ")[2]
+    kl_text = f" · KL {kl}" if kl else ""
+    if message.startswith("early exaggeration"):
+        return f"2/3 early exaggeration: iteration {progress.done}/{early_iterations}{kl_text}"
+    if message.startswith("optimising"):
+        main = (progress.total or 0) - early_iterations
+        return f"3/3 optimisation: iteration {progress.done - early_iterations}/{main}{kl_text}"
+    if message.startswith("converged"):
+        return f"done: {message}"
+    return message or stage

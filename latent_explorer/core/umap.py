@@ -218,3 +218,12 @@ def place_points(model: Any, new_data: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return np.asarray(model.transform(new), np.float32)
+
+
+def phase_text(progress: Progress) -> str:
+    """The phase a UMAP run is in, for the view panel: the neighbour graph, then the optimisation epochs."""
+    if "nearest neighbours" in progress.stage:
+        return f"1/2 neighbour graph: {progress.message}" if progress.message else "1/2 neighbour graph"
+    if progress.message == "optimising" and progress.total:
+        return f"2/2 optimisation: epoch {progress.done}/{progress.total}"
+    return progress.message or progress.stage

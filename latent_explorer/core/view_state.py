@@ -23,6 +23,7 @@ from latent_explorer.core.state import ViewSpec
 
 DEFAULT_VIEW = ViewSpec("pca", 0, 1)
 LATENT_SOURCE = "latent"  # a layout made from the codes: dropped with them
+MAP_AXES = {"tsne": "t-SNE", "umap": "UMAP"}  # axis titles of the computed maps
 DATASET_SOURCES = frozenset({"pixels", "file"})  # made from the images or loaded for them: dropped with the dataset
 
 
@@ -31,7 +32,7 @@ class Layout:
     """A precomputed map of the dataset: a t-SNE run (finished or stopped) or coordinates from a file."""
 
     key: str
-    kind: str  # "tsne" | "custom"
+    kind: str  # "tsne" | "umap" | "custom"
     coords: np.ndarray  # (N, 2)
     name: str
     source: str  # what it was made from: "latent" (dropped with the codes), "pixels" or "file" (with the dataset)
@@ -39,11 +40,11 @@ class Layout:
     note: str = ""  # "running 150/750", "stopped at 150/750"
 
     def title(self) -> str:
-        prefix = "t-SNE " if self.kind == "tsne" else ""
+        prefix = "t-SNE " if self.kind == "tsne" else ""  # a UMAP layout's name already starts with "UMAP"
         return f"{prefix}{self.name}" + (f" ({self.note})" if self.note else "")
 
     def axis_labels(self) -> tuple[str, str]:
-        base = "t-SNE" if self.kind == "tsne" else self.name
+        base = MAP_AXES.get(self.kind, self.name)
         return f"{base} 1", f"{base} 2"
 
 

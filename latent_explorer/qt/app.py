@@ -42,9 +42,24 @@ def run_app(args: Any) -> int:
 
     window = MainWindow()
     window.show()
+    if getattr(args, "codes", None):
+        open_codes_then_model(window, args)
+        return _exec(app, window)
     window.open_initial(model=getattr(args, "model", None), data=getattr(args, "data", None),
                         device=getattr(args, "device", "auto"), session=getattr(args, "session", None),
                         allow_pickle=getattr(args, "allow_pickle", False))
+    return _exec(app, window)
+
+
+def open_codes_then_model(window: Any, args: Any) -> None:
+    """``--codes PATH [--model M]``: the codes without a model; a model given beside them is attached once
+    the codes are shown (``--data`` is not needed: the codes are the data)."""
+    window.sources.device = getattr(args, "device", "auto") or "auto"
+    window.sources.open_codes(args.codes, then_model=getattr(args, "model", None),
+                              allow_pickle=getattr(args, "allow_pickle", False))
+
+
+def _exec(app: Any, window: Any) -> int:
     if os.environ.get("LATENT_EXPLORER_QUIT_AFTER_MS"):
         from PySide6.QtCore import QTimer
 

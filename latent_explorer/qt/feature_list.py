@@ -11,12 +11,14 @@ from __future__ import annotations
 from latent_explorer.qt.feature import Feature, layout_version
 from latent_explorer.qt.features import (
     analysis,
+    codes,
     consent,
     data,
     decoder,
     export,
     inspector,
     interpolation,
+    neighbours,
     session,
     shortcuts,
     theme,
@@ -37,6 +39,8 @@ FEATURES: tuple[Feature, ...] = (
     undo.FEATURE,
     theme.FEATURE,
     shortcuts.FEATURE,
+    codes.FEATURE,
+    neighbours.FEATURE,
 )
 
 # a layout saved with other docks (added, removed, moved) is not restored: the default layout is used instead

@@ -55,6 +55,7 @@ class FigureRequest:
     point_size: float | None = None
     device: str = "cpu"
     allow_pickle: bool = False
+    codes: Path | None = None  # a codes file or Parquet dataset folder, drawn without a model
 
 
 def ensure_display() -> None:
@@ -146,6 +147,11 @@ def _load(window, request: FigureRequest, warn: Callable[[str], Any]) -> None:
         manager.apply_opened(session, Path(request.session), opened)
         for problem in manager.restore_problems:
             warn(problem)
+        return
+    if request.codes is not None:  # codes without a model: the file's rows are the dataset
+        from latent_explorer.core.codes_source import open_codes
+
+        window.sources.show_codes(open_codes(request.codes))
         return
     if request.data is None:
         raise FigureError("name the data (--data) or a saved session (--session)")

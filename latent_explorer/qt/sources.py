@@ -4,6 +4,11 @@ The menus, the data pane, recent files, drag and drop and sessions all open file
 that every model load meets the same consent flow: a model whose loading runs code from the file raises
 `UnsafeFileError`; the user is asked, and the load is retried with ``allow_pickle=True`` only if they agree.
 Before each load starts, ``opening`` says which spec is being opened (the session feature records it).
+
+A codes file (or Parquet dataset folder) opens without a model: its rows become the dataset, its codes the
+codes, and ``state.decoding`` says decoding is unavailable and which model would enable it. A model opened
+while such codes are shown is *attached* to them (not used to encode) when its latent size matches; another
+size is refused with one message and the codes stay as they were.
 """
 
 from __future__ import annotations
@@ -16,17 +21,29 @@ import numpy as np
 from psygnal import Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from latent_explorer.core.datasets import default_dataset_spec, iter_load_dataset
+from latent_explorer.core.codes_file import ARROW_SUFFIXES, PARQUET_SUFFIXES
+from latent_explorer.core.codes_source import OpenedCodes, check_attachable, has_pixels, iter_open_codes
+from latent_explorer.core.datasets import default_dataset_spec
 from latent_explorer.core.encoding import iter_encode_cached
 from latent_explorer.core.errors import LatentExplorerError, UnsafeFileError
 from latent_explorer.core.jobs import Progress
-from latent_explorer.core.models import default_demo_for, load_model
-from latent_explorer.core.state import ExplorerState
+from latent_explorer.core.loaders import iter_load_dataset, load_model  # plugins' formats, then the built-in ones
+from latent_explorer.core.models import default_demo_for
+from latent_explorer.core.parquet_dataset import STARTED, SUCCESS
+from latent_explorer.core.state import DecodingStatus, ExplorerState
 from latent_explorer.qt.context import ErrorReporter
 from latent_explorer.workers.runner import JobRunner
 
 MAX_RECENT = 10
 LOAD_DATA_JOB, LOAD_MODEL_JOB, ENCODE_JOB = "load-data", "load-model", "encode"
+CODES_FILE_SUFFIXES = PARQUET_SUFFIXES + ARROW_SUFFIXES  # dropped files that are codes (.npz/.npy are datasets)
+
+
+def is_codes_path(path: Path) -> bool:
+    """A Parquet/Arrow codes file, or a folder of Parquet parts (a dataset written by a job)."""
+    if path.is_dir():
+        return (path / SUCCESS).exists() or (path / STARTED).exists() or any(path.glob("*.parquet"))
+    return path.suffix.lower() in CODES_FILE_SUFFIXES
 
 
 def ask_consent(parent: QWidget, exc: UnsafeFileError) -> bool:
@@ -95,7 +112,7 @@ class SourceLoader:
             self._remember_recent(spec, "model")
             self.opening.emit("model", str(spec), {})
         dataset = check_with if check_with is not None else self.state.dataset
-        samples = dataset.float_images(slice(0, 2)) if dataset is not None else None
+        samples = dataset.float_images(slice(0, 2)) if has_pixels(dataset) else None
         device = self.device
 
         def job():
@@ -129,14 +146,24 @@ class SourceLoader:
                         on_done=lambda codes: self._on_encoded(model, dataset, codes),
                         on_progress=self.encode_progress.emit)
 
+    def open_codes(self, spec: str, then_model: str | None = None, allow_pickle: bool = False) -> None:
+        """Open a codes file or Parquet dataset folder without a model (see the module docstring); a model
+        named by ``then_model`` is attached to the codes once they are shown."""
+        self._pending_model, self._pending_allow_pickle = then_model, allow_pickle
+        self._remember_recent(str(spec), "codes")
+        self.jobs.start(LOAD_DATA_JOB, lambda: iter_open_codes(spec), title="reading codes",
+                        on_done=self.show_codes)
+
     def open_path(self, path: str) -> None:
-        """A dropped or named path: a model if it looks like one, else a dataset."""
+        """A dropped or named path: a model if it looks like one, codes if they are, else a dataset."""
         p = Path(path)
         if p.name == "model.toml" or p.suffix == ".toml" or (p.is_dir() and ((p / "model.toml").exists()
                                                                             or (p / "config.json").exists())):
             self.open_model(str(p))
         elif p.name == "config.json":
             self.open_model(str(p.parent))
+        elif is_codes_path(p):
+            self.open_codes(str(p))
         else:
             self.open_dataset(str(p))
 
@@ -148,6 +175,7 @@ class SourceLoader:
         state.selection = np.zeros(0, np.int64)
         state.current_index = None
         state.hidden_classes = frozenset()  # class ids of another dataset mean other classes
+        state.decoding = DecodingStatus()
         state.dataset = dataset
         msg = f"{dataset.name}: {len(dataset):,} images {list(dataset.image_shape)}"
         if dataset.skipped:
@@ -159,7 +187,40 @@ class SourceLoader:
         elif state.model is not None:
             self._check_and_encode()
 
+    def show_codes(self, opened: OpenedCodes) -> None:
+        """Put opened codes in the state, without a model (the file loader's result; also figures and scripts)."""
+        self.jobs.cancel(ENCODE_JOB)
+        state = self.state
+        state.codes = None
+        state.model = None  # codes of a file are decoded only by a model attached to them afterwards
+        state.selection = np.zeros(0, np.int64)
+        state.current_index = None
+        state.current_z = None
+        state.hidden_classes = frozenset()
+        state.decoding = DecodingStatus(False, opened.note)
+        state.dataset = opened.dataset
+        state.codes = opened.codes
+        self.errors.say(f"{opened.dataset.name}: {opened.dataset.summary()} — no model: {opened.note}")
+        if self._pending_model:
+            spec, self._pending_model = self._pending_model, None
+            self.open_model(spec, allow_pickle=self._pending_allow_pickle)
+
+    def _attach_model(self, model: Any) -> None:
+        """A model opened while codes from a file are shown: decode them with it if its latent size fits."""
+        codes = self.state.codes
+        try:
+            warning = check_attachable(model, codes, self.state.dataset.source)
+        except LatentExplorerError as exc:
+            self.errors.show_error(exc, "Attach model")
+            return
+        self.state.model = model
+        self.state.decoding = DecodingStatus()
+        self.errors.say(warning or f"model {model.name} attached: decoding the {len(codes):,} codes is enabled")
+
     def _on_model_loaded(self, model: Any) -> None:
+        if self.state.codes is not None and not has_pixels(self.state.dataset):
+            self._attach_model(model)
+            return
         self.jobs.cancel(ENCODE_JOB)
         self.state.codes = None
         self.state.selection = np.zeros(0, np.int64)  # selected for the previous model's view
@@ -195,6 +256,18 @@ class SourceLoader:
         if path:
             self.open_dataset(path)
 
+    def ask_open_codes(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.parent, "Open codes (no model needed)", "",
+            "Codes (*.npz *.npy *.parquet *.pq *.arrow *.feather *.ipc);;All files (*)")
+        if path:
+            self.open_codes(path)
+
+    def ask_open_codes_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self.parent, "Open a Parquet dataset folder of codes")
+        if path:
+            self.open_codes(path)
+
     def ask_load_coordinates(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.parent, "Load 2-D coordinates (one row per sample)", "",
                                               "Coordinates (*.npy *.npz *.csv *.tsv *.txt);;All files (*)")
@@ -215,6 +288,8 @@ class SourceLoader:
     def open_recent(self, kind: str, spec: str) -> None:
         if kind == "model":
             self.open_model(spec)
+        elif kind == "codes":
+            self.open_codes(spec)
         else:
             self.open_dataset(spec)
 

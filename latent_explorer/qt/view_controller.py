@@ -10,6 +10,7 @@ switch of view.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -20,17 +21,25 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 
+from latent_explorer.core.autorange import robust_range, settle_range
+from latent_explorer.core.codes_source import has_pixels, layout_name
 from latent_explorer.core.errors import DatasetError, LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.core.projections import PCAModel, Projection, RawAxes, load_coordinates
 from latent_explorer.core.state import ExplorerState, ViewSpec
 from latent_explorer.core.tsne import TSNECache, TSNEError, TSNEParams, array_fingerprint, iter_tsne
+from latent_explorer.core.tsne import phase_text as tsne_phase_text
+from latent_explorer.core.umap import INSTALL_HINT as UMAP_HINT
+from latent_explorer.core.umap import UMAPCache, UMAPError, UMAPParams, iter_umap, umap_available
+from latent_explorer.core.umap import phase_text as umap_phase_text
 from latent_explorer.core.view_state import DEFAULT_VIEW, Layout, ViewState
 from latent_explorer.qt.hover_card import hover_pixmap
 from latent_explorer.qt.scatter import LatentScatter
 from latent_explorer.workers.runner import JobRunner
 
 TSNE_JOB = "tsne"
+UMAP_JOB = "umap"
+MAP_KINDS = ("tsne", "umap")  # layouts computed here, which stream or arrive while the user looks elsewhere
 PCA_JOB = "pca"
 PCA_INLINE_WORK = 2e8  # n·d² multiply-adds fitted right away; a bigger PCA is fitted in a worker
 CONTINUOUS = {"z_norm": "‖z‖", "recon_error": "reconstruction error", "mean_logvar": "mean log σ²"}
@@ -43,6 +52,9 @@ class ViewController(QObject):
     pca_changed = Signal()  # a PCA model was fitted (or dropped with the codes)
     points_changed = Signal()  # the scatter shows new coordinates
     tsne_running = Signal(bool)
+    umap_running = Signal(bool)
+    projection_phase = Signal(str, str)  # method ("t-SNE" | "UMAP"), the phase of its run in words
+    layout_ready = Signal(str)  # a computed map finished while another view is shown: offer to show it
     missing_changed = Signal(int)  # rows of the current view that are NaN/inf (drawn as missing)
     message = Signal(str)
 
@@ -60,7 +72,11 @@ class ViewController(QObject):
         self.xy: np.ndarray | None = None
         self.missing = 0
         self._coloured_n = -1
-        self._follow_tsne = False
+        self._show_tsne_when_done = True
+        self._tsne_early = 0
+        self.umap_cache = UMAPCache()
+        self._umap_run: tuple[str, str, bool] | None = None  # (layout key, source, show when done)
+        self.freeze_view = False
         self._connect_state()
         self._connect_scatter()
 
@@ -196,7 +212,10 @@ class ViewController(QObject):
             self._set_missing(0)
             self.points_changed.emit()
             return
-        self.scatter.set_points(xy, keep_view=keep_view)
+        moving = self._is_moving(view)
+        self.scatter.set_points(xy, keep_view=keep_view or moving)
+        if moving:
+            self._settle_view(xy, first=not keep_view)
         self.scatter.set_axis_labels(*self.axis_labels_for(view))
         if len(xy) != self._coloured_n:
             self.refresh_colours()
@@ -301,6 +320,8 @@ class ViewController(QObject):
         self.runner.cancel(PCA_JOB)
         if self._tsne_source == "latent":
             self.runner.cancel(TSNE_JOB)
+        if self._umap_run is not None and self._umap_run[1] == "latent":
+            self.runner.cancel(UMAP_JOB)
         self._coloured_n = -1
         self._on_hovered(-1)
         self.view_state.codes_changed(codes)
@@ -316,9 +337,23 @@ class ViewController(QObject):
     def _on_dataset(self) -> None:
         if self._tsne_source in ("pixels", "file"):
             self.runner.cancel(TSNE_JOB)
+        if self._umap_run is not None and self._umap_run[1] in ("pixels", "file"):
+            self.runner.cancel(UMAP_JOB)
         gone = self.view_state.dataset_changed()
-        if self.state.view.key in gone:
+        own = self._add_file_layouts()
+        if own is not None:
+            self.show_layout(own)  # a codes file's own map is what its author wants to see first
+        elif self.state.view.key in gone:
             self.state.view = DEFAULT_VIEW
+
+    def _add_file_layouts(self) -> str | None:
+        """The layouts a codes file brings (``x``/``y``, ``tsne_x``/``tsne_y``…) as views; returns the first."""
+        dataset = self.state.dataset
+        first = None
+        for key, coords in (getattr(dataset, "layouts", None) or {}).items():
+            added = self.add_layout(layout_name(key), coords, show=False)
+            first = first or added
+        return first
 
     def _on_view(self) -> None:
         if self.state.codes is not None and not self.is_valid(self.state.view):
@@ -354,7 +389,9 @@ class ViewController(QObject):
         if index < 0 or dataset is None or index >= len(dataset):
             self.scatter.hide_tooltip()
             return
-        self.scatter.show_tooltip(hover_pixmap(dataset.display_image(index), self.describe(index)))
+        image = dataset.display_image(index)  # None: a codes file without a thumbnail for this row
+        text = self.describe(index)
+        self.scatter.show_tooltip(html.escape(text) if image is None else hover_pixmap(image, text))
 
     def describe(self, index: int) -> str:
         """``#index · class name`` for tool tips and the inspector."""
@@ -401,13 +438,17 @@ class ViewController(QObject):
         self.runner.start(PCA_JOB, job, title="PCA", on_done=self._on_pca_fitted)
 
     # ------------------------------------------------------------------ t-SNE
-    def tsne_input(self, params: TSNEParams) -> tuple[Callable[[], np.ndarray], str, str, str]:
-        """(loader run in the worker, cache key of the input, source, layout name) for ``params.input``."""
+    def tsne_input(self, params: TSNEParams | UMAPParams) -> tuple[Callable[[], np.ndarray], str, str, str]:
+        """(loader run in the worker, cache key of the input, source, layout name) for ``params.input``: the
+        same inputs for t-SNE and UMAP."""
         codes, dataset = self.state.codes, self.state.dataset
         name = params.label()
         if params.input == "pixels":
             if dataset is None:
                 raise TSNEError("load a dataset first")
+            if not has_pixels(dataset):
+                raise TSNEError("codes opened from a file have no pixels to embed",
+                                hint="embed z, μ or a PCA of them, or open the dataset the codes came from")
             return (lambda: dataset.float_images().reshape(len(dataset), -1)), f"pixels:{dataset.fingerprint()}", \
                 "pixels", name
         if codes is None:
@@ -429,11 +470,17 @@ class ViewController(QObject):
             return (pca or PCAModel.fit(latent)).transform(latent, k).astype(np.float32)
 
         if kind == "mu":
-            name = name.replace(params.input_label(), f"{params.input_label()} of μ", 1)
+            source = params.input_label() if hasattr(params, "input_label") else f"PCA-{k}"
+            name = name.replace(source, f"{source} of μ", 1)
         return reduce, f"{codes_key}:{kind}:pca{k}", "latent", name
 
-    def run_tsne(self, params: TSNEParams) -> str | None:
-        """Show the layout for ``params``: from the cache at once, else run it (stopping a run in progress)."""
+    def run_tsne(self, params: TSNEParams, show_when_done: bool = True) -> str | None:
+        """Compute the layout for ``params`` (from the cache at once, else in a worker, stopping a run in progress).
+
+        The view never switches when a run starts: its layout joins the list as it streams, and the user may
+        show it at any time. ``show_when_done`` shows it once it has finished (scripts and figures); the view
+        panel passes False and offers a "Show t-SNE" button instead (`layout_ready`).
+        """
         try:
             loader, input_key, source, key = self.tsne_input(params)
         except LatentExplorerError as exc:
@@ -442,11 +489,13 @@ class ViewController(QObject):
         cached = self.tsne_cache.layout(input_key, params)
         if cached is not None:
             self._put_layout(Layout(key, "tsne", cached, key, source))
-            self.show_layout(key)
             self.message.emit(f"t-SNE {key}: from cache")
+            self._finished(key, show_when_done)
             return key
         self.runner.cancel(TSNE_JOB)  # the run in progress keeps its partial layout under its own name
-        self._tsne_key, self._tsne_source, self._follow_tsne = key, source, True
+        self._tsne_key, self._tsne_source = key, source
+        self._show_tsne_when_done = show_when_done
+        self._tsne_early = params.early_exaggeration_iter
         cache = self.tsne_cache
 
         def job() -> Job[np.ndarray]:
@@ -455,6 +504,7 @@ class ViewController(QObject):
 
         self.runner.start(TSNE_JOB, job, title="t-SNE", on_progress=self._on_tsne_progress, on_done=self._on_tsne_done,
                           on_cancel=self._on_tsne_cancelled, on_error=self._on_tsne_failed)
+        self.projection_phase.emit("t-SNE", "starting")
         self.tsne_running.emit(True)
         return key
 
@@ -475,21 +525,25 @@ class ViewController(QObject):
     def _put_layout(self, layout: Layout) -> None:
         self.view_state.put_layout(layout)
 
+    def _finished(self, key: str, show: bool) -> None:
+        """A computed map is complete: show it when asked to, else tell the panel it is ready to be shown."""
+        if show:
+            self.show_layout(key)
+        elif self.state.view.key != key:
+            self.layout_ready.emit(key)
+
     def _stream(self, key: str, coords: np.ndarray, note: str, finished: bool) -> None:
         _, added = self.view_state.stream(key, coords, note, finished)
-        if self._follow_tsne:
-            self._follow_tsne = False
-            if self.state.view != ViewSpec("tsne", key=key):
-                self.layouts_changed.emit()
-                self.state.view = ViewSpec("tsne", key=key)
-                return
         if self.state.view.key == key:
-            self.refresh_points()
+            self.refresh_points(keep_view=True)
         if added or finished:
             self.layouts_changed.emit()
 
     def _on_tsne_progress(self, progress: Progress) -> None:
-        if self._tsne_key and isinstance(progress, Progress) and progress.partial is not None:
+        if not isinstance(progress, Progress):
+            return
+        self.projection_phase.emit("t-SNE", tsne_phase_text(progress, self._tsne_early))
+        if self._tsne_key and progress.partial is not None:
             self._stream(self._tsne_key, progress.partial, f"running {progress.done}/{progress.total}", False)
 
     def _on_pca_fitted(self, result: Any) -> None:
@@ -505,7 +559,9 @@ class ViewController(QObject):
             key, self._tsne_key, self._tsne_source = self._tsne_key, None, ""
             self._stream(key, result, "", True)
             self.tsne_running.emit(False)
+            self.projection_phase.emit("t-SNE", f"done: {len(result):,} points")
             self.message.emit(f"t-SNE finished: {len(result):,} points")
+            self._finished(key, self._show_tsne_when_done)
 
     def _on_tsne_cancelled(self, partial_layout: Any) -> None:
         if not self._tsne_key:
@@ -516,15 +572,102 @@ class ViewController(QObject):
             done = layout.note.removeprefix("running ")
             self._stream(key, partial_layout, f"stopped at {done}", False)
             self.message.emit(f"t-SNE stopped: the layout at {done} iterations is kept")
+            self.projection_phase.emit("t-SNE", f"stopped at {done} iterations (the layout is kept)")
+        else:
+            self.projection_phase.emit("t-SNE", "stopped")
         self._tsne_source = ""
-        self._follow_tsne = False
         self.tsne_running.emit(False)
 
     def _on_tsne_failed(self, exc: BaseException) -> bool:
         if self._tsne_key:
-            self._tsne_key, self._tsne_source, self._follow_tsne = None, "", False
+            self._tsne_key, self._tsne_source = None, ""
             self.tsne_running.emit(False)
+            self.projection_phase.emit("t-SNE", "failed")
         return False  # the error reporter tells the user
+
+    # ------------------------------------------------------------------ UMAP
+    def run_umap(self, params: UMAPParams, show_when_done: bool = True) -> str | None:
+        """Compute the UMAP layout for ``params`` in a worker (or from the cache), like `run_tsne`.
+
+        umap-learn reports epochs but no intermediate layout, so the map appears once it is complete.
+        """
+        try:
+            if not umap_available():
+                raise UMAPError("UMAP needs the umap-learn package, which is not installed", hint=UMAP_HINT)
+            loader, input_key, source, key = self.tsne_input(params)
+        except LatentExplorerError as exc:
+            self.errors.show_error(exc, "UMAP")
+            return None
+        cached = self.umap_cache.layout(input_key, params)
+        if cached is not None:
+            self._put_layout(Layout(key, "umap", cached, key, source))
+            self.message.emit(f"{key}: from cache")
+            self._finished(key, show_when_done)
+            return key
+        self.runner.cancel(UMAP_JOB)
+        self._umap_run = (key, source, show_when_done)
+        cache = self.umap_cache
+
+        def job() -> Job[np.ndarray]:
+            data = loader()
+            return (yield from iter_umap(data, params, cache, input_key))
+
+        self.runner.start(UMAP_JOB, job, title="UMAP", on_progress=self._on_umap_progress,
+                          on_done=self._on_umap_done, on_cancel=self._on_umap_ended, on_error=self._on_umap_failed)
+        self.projection_phase.emit("UMAP", "starting")
+        self.umap_running.emit(True)
+        return key
+
+    def cancel_umap(self) -> None:
+        self.runner.cancel(UMAP_JOB)
+
+    def is_umap_running(self) -> bool:
+        return self.runner.is_running(UMAP_JOB)
+
+    def _on_umap_progress(self, progress: Progress) -> None:
+        if isinstance(progress, Progress):
+            self.projection_phase.emit("UMAP", umap_phase_text(progress))
+
+    def _on_umap_done(self, result: np.ndarray) -> None:
+        if self._umap_run is None:
+            return
+        (key, source, show), self._umap_run = self._umap_run, None
+        self._put_layout(Layout(key, "umap", np.asarray(result, np.float32), key, source))
+        self.umap_running.emit(False)
+        self.projection_phase.emit("UMAP", f"done: {len(result):,} points")
+        self.message.emit(f"UMAP finished: {len(result):,} points")
+        self._finished(key, show)
+
+    def _on_umap_ended(self, _partial: Any = None) -> None:
+        if self._umap_run is not None:
+            self._umap_run = None
+            self.umap_running.emit(False)
+            self.projection_phase.emit("UMAP", "stopped (UMAP keeps no partial layout)")
+
+    def _on_umap_failed(self, exc: BaseException) -> bool:
+        if self._umap_run is not None:
+            self._umap_run = None
+            self.umap_running.emit(False)
+            self.projection_phase.emit("UMAP", "failed")
+        return False
+
+    # ------------------------------------------------------------------ the range of a moving map
+    def set_freeze_view(self, frozen: bool) -> None:
+        """Keep the visible range while a map streams (the user is looking at one part of it)."""
+        self.freeze_view = bool(frozen)
+
+    def _is_moving(self, view: ViewSpec) -> bool:
+        layout = self.layouts.get(view.key) if view.kind not in ("raw", "pca") else None
+        return layout is not None and layout.kind in MAP_KINDS and not layout.finished
+
+    def _settle_view(self, xy: np.ndarray, first: bool) -> None:
+        """A partial map: fit its central percentiles, and move the view only by clear steps (see core.autorange)."""
+        if self.freeze_view and not first:
+            return
+        wanted = robust_range(xy)
+        target = wanted if first else settle_range(self.scatter.visible_rect(), wanted)
+        if target is not None:
+            self.scatter.set_view(*target)
 
     # ------------------------------------------------------------------ user coordinates
     def load_coordinates(self, path: str | Path) -> str | None:

@@ -118,6 +118,9 @@ def test_tsne_streams_partial_layouts_then_finishes(loaded, qtbot):
                                       if window.state.view.kind == "tsne" else None)
     key = controller.run_tsne(QUICK_TSNE)
     assert window.panel("view").run_button.text() == "Stop t-SNE"
+    assert window.state.view.kind == "pca"  # a run never switches the view by itself
+    qtbot.waitUntil(lambda: key in controller.layouts, timeout=20000)
+    controller.show_layout(key)  # the user asks to watch it stream
     wait_tsne_done(qtbot, window)
     assert window.state.view == ViewSpec("tsne", key=key)
     layout = controller.layouts[key]
@@ -193,6 +196,7 @@ def test_cancel_keeps_the_partial_layout(loaded, qtbot):
     key = controller.run_tsne(LONG_TSNE)
     qtbot.waitUntil(lambda: key in controller.layouts and controller.layouts[key].note.startswith("running")
                     and not controller.layouts[key].note.startswith("running 0/"), timeout=20000)
+    controller.show_layout(key)
     row = next(r for r in window.job_list.rows.values() if r.handle.name == "tsne")
     row.cancel_button.click()
     layout = controller.layouts[key]

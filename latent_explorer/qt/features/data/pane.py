@@ -85,6 +85,8 @@ class DataPane(QWidget):
         rows = []
         if dataset is None:
             rows.append(("dataset", "none loaded"))
+        elif callable(getattr(dataset, "summary", None)):  # codes opened from a file: rows, no images
+            rows.append(("codes file", f"{dataset.name}: {dataset.summary()}"))
         else:
             shape = "×".join(str(v) for v in dataset.image_shape)
             rows.append(("dataset", f"{dataset.name}: {len(dataset):,} images, {shape}"))

@@ -6,6 +6,7 @@ It offers ``context.decoder`` (the model it decodes with and its off-data meter)
 from __future__ import annotations
 
 from latent_explorer.qt.context import FeatureContext
+from latent_explorer.qt.decoding_gate import gate_decoding
 from latent_explorer.qt.feature import RIGHT, DockSpec, Feature
 from latent_explorer.qt.features.decoder.panel import DecoderPanel
 
@@ -13,6 +14,7 @@ from latent_explorer.qt.features.decoder.panel import DecoderPanel
 def install(context: FeatureContext) -> dict[str, DecoderPanel]:
     panel = DecoderPanel(context)
     context.decoder = panel
+    gate_decoding(context.state, panel, "decoding")
     return {"decoder": panel}
 
 

@@ -98,6 +98,7 @@ class DecoderPanel(QWidget):
             (self.state.events.current_z, self._on_current_z),
             (self.state.events.current_index, self._on_current_index),
             (self.state.events.view, self._on_view),
+            (self.state.events.decoding, self._on_codes),  # a model attached to codes opened from a file
         ]
         for signal, slot in self._state_hooks:
             signal.connect(slot)
@@ -274,7 +275,8 @@ class DecoderPanel(QWidget):
         scatter = self.scatter()
         if scatter is None:
             return
-        xy = None if z is None else self.place(z)
+        # without a model there is no z of the decoder to mark (and placing one on a map would index the codes)
+        xy = None if z is None or not self.state.decoding.available else self.place(z)
         if color is None:
             scatter.set_marker(name, xy)
         else:
@@ -299,7 +301,7 @@ class DecoderPanel(QWidget):
         self.sliders.reset()
         self.arithmetic.reset()
         self.prior.reset()
-        if latent is None:
+        if latent is None or not self.state.decoding.available:  # nothing to decode with: prepare nothing yet
             self.jobs.cancel(PREPARE_JOB)
             return
         self.status.setText("preparing slider ranges and the off-data meter…")

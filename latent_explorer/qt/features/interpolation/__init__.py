@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from latent_explorer.qt.context import FeatureContext
+from latent_explorer.qt.decoding_gate import gate_decoding
 from latent_explorer.qt.feature import BOTTOM, DockSpec, Feature
 from latent_explorer.qt.features.interpolation.files import install_files
 from latent_explorer.qt.features.interpolation.panel import PathsPanel
@@ -16,6 +17,7 @@ def install(context: FeatureContext) -> dict[str, PathsPanel]:
     panel = PathsPanel(context)
     panel.files = install_files(context, panel, panel.draw_action)
     context.interpolation = panel
+    gate_decoding(context.state, panel, "interpolation", actions=(panel.draw_action,))
     return {"paths": panel}
 
 

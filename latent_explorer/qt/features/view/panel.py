@@ -1,7 +1,9 @@
-"""The view panel: which 2-D view the scatter shows, the t-SNE parameters, and what colours the points.
+"""The view panel: which 2-D view the scatter shows, the t-SNE and UMAP parameters, and what colours the points.
 
-It only reads and writes the explorer state and asks the view controller to run t-SNE or load
-coordinates; the controller redraws the scatter.
+It only reads and writes the explorer state and asks the view controller to run t-SNE or UMAP or load
+coordinates; the controller redraws the scatter. A run never changes the view by itself: its phase is shown
+under the map's parameters, and "Show t-SNE" / "Show UMAP" switches to its layout when the user asks (while it
+streams, or once it is ready). "Freeze view" keeps the visible range while a map streams.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from latent_explorer.core.state import ViewSpec
 from latent_explorer.core.tsne import INITIALISATIONS, PRESETS, TSNEError, TSNEParams
+from latent_explorer.core.umap import METRICS, UMAPError, UMAPParams, umap_available
 from latent_explorer.qt.context import FeatureContext
 
 TSNE_INPUTS = (("z", "z (the codes)"), ("mu", "μ (VAE means)"), ("pca", "PCA of the codes"),
@@ -57,7 +61,7 @@ class ViewPanel(QWidget):
         self._syncing = False
         layout = QVBoxLayout(self)
         layout.addWidget(self._build_view_box())
-        layout.addWidget(self._build_tsne_box())
+        layout.addWidget(self._build_maps_box())
         layout.addWidget(self._build_colour_box())
         layout.addStretch(1)
         events = self.state.events
@@ -71,6 +75,9 @@ class ViewPanel(QWidget):
         self.controller.layouts_changed.connect(self.sync_view)
         self.controller.pca_changed.connect(self.sync_view)
         self.controller.tsne_running.connect(self._on_tsne_running)
+        self.controller.umap_running.connect(self._on_umap_running)
+        self.controller.projection_phase.connect(self._on_phase)
+        self.controller.layout_ready.connect(self._on_layout_ready)
         self.sync_all()
 
     # ------------------------------------------------------------------ building
@@ -96,12 +103,47 @@ class ViewPanel(QWidget):
         grid.addWidget(self.y_list, 2, 1, 1, 2)
         return box
 
-    def _build_tsne_box(self) -> QGroupBox:
-        box = QGroupBox("t-SNE")
-        form = QFormLayout(box)
+    def _build_maps_box(self) -> QGroupBox:
+        """t-SNE and UMAP: one input (z, μ, PCA-k, pixels), a tab of parameters each, their phase, Show and
+        Freeze view."""
+        box = QGroupBox("Maps: t-SNE / UMAP")
+        column = QVBoxLayout(box)
+        inputs = QFormLayout()
         self.tsne_input = QComboBox()
-        self.tsne_input.setToolTip("what t-SNE embeds: the codes, a PCA of them, or the pixels (to compare)")
+        self.tsne_input.setToolTip("what t-SNE and UMAP embed: the codes, a PCA of them, or the pixels (to compare)")
         self.pca_components = _spin(2, 4096, 50, tip="number of principal components for the PCA input")
+        inputs.addRow("input", self.tsne_input)
+        inputs.addRow("PCA components", self.pca_components)
+        column.addLayout(inputs)
+        self.method_tabs = QTabWidget()
+        self.method_tabs.addTab(self._build_tsne_page(), "t-SNE")
+        self.umap_page = self._build_umap_page()
+        if umap_available():
+            self.method_tabs.addTab(self.umap_page, "UMAP")
+        column.addWidget(self.method_tabs)
+        self.phase_label = QLabel("")
+        self.phase_label.setWordWrap(True)
+        self.phase_label.setToolTip("the phase of the running map: neighbours, early exaggeration, optimisation")
+        column.addWidget(self.phase_label)
+        row = QHBoxLayout()
+        self.show_button = QPushButton("Show t-SNE")
+        self.show_button.setToolTip("switch the scatter to the newest map (also while it is still computed)")
+        self.show_button.clicked.connect(self._on_show_clicked)
+        self.show_button.setEnabled(False)
+        self.freeze_box = QCheckBox("Freeze view")
+        self.freeze_box.setToolTip("keep the visible range while a map streams, instead of following it")
+        self.freeze_box.toggled.connect(self.controller.set_freeze_view)
+        row.addWidget(self.show_button, 1)
+        row.addWidget(self.freeze_box)
+        column.addLayout(row)
+        self._newest_map: str | None = None
+        self.tsne_input.currentIndexChanged.connect(
+            lambda: self.pca_components.setEnabled(self.tsne_input.currentData() == "pca"))
+        return box
+
+    def _build_tsne_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
         self.perplexity = _spin(1, 1000, 30, 5, 1, "about how many neighbours each point keeps close")
         self.early_exaggeration = _spin(1, 200, 12, 1, 1, "exaggeration during the first phase")
         self.preset = QComboBox()
@@ -121,8 +163,6 @@ class ViewPanel(QWidget):
         self.initialisation.addItems(list(INITIALISATIONS))
         self.run_button = QPushButton("Run t-SNE")
         self.run_button.clicked.connect(self._on_run_clicked)
-        form.addRow("input", self.tsne_input)
-        form.addRow("PCA components", self.pca_components)
         form.addRow("schedule", self.preset)
         form.addRow("perplexity", self.perplexity)
         form.addRow("early exaggeration", self.early_exaggeration)
@@ -132,9 +172,30 @@ class ViewPanel(QWidget):
         form.addRow("seed", self.seed)
         form.addRow("initialisation", self.initialisation)
         form.addRow(self.run_button)
-        self.tsne_input.currentIndexChanged.connect(
-            lambda: self.pca_components.setEnabled(self.tsne_input.currentData() == "pca"))
-        return box
+        return page
+
+    def _build_umap_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        defaults = UMAPParams()
+        self.umap_neighbors = _spin(2, 500, defaults.n_neighbors, tip="size of the neighbourhood UMAP keeps: "
+                                                                       "small = local detail, large = global shape")
+        self.umap_min_dist = _spin(0, 10, defaults.min_dist, 0.05, 2, "how tightly points may pack together")
+        self.umap_metric = QComboBox()
+        self.umap_metric.addItems(list(METRICS))
+        self.umap_epochs = _spin(0, 10000, 0, 50, tip="optimisation epochs (0: umap-learn's default, 200 above "
+                                                        "10,000 points, else 500)")
+        self.umap_seed = _spin(0, 2**31 - 1, 0, tip="random seed (reproducible, single-threaded)")
+        self.umap_run_button = QPushButton("Run UMAP")
+        self.umap_run_button.clicked.connect(self._on_umap_clicked)
+        form.addRow("neighbours", self.umap_neighbors)
+        form.addRow("min. distance", self.umap_min_dist)
+        form.addRow("metric", self.umap_metric)
+        form.addRow("epochs", self.umap_epochs)
+        form.addRow("seed", self.umap_seed)
+        form.addRow(self.umap_run_button)
+        return page
+
 
     def _build_colour_box(self) -> QGroupBox:
         box = QGroupBox("Colour")
@@ -175,6 +236,9 @@ class ViewPanel(QWidget):
         self._syncing = True
         try:
             view = self.state.view
+            newest = self._newest_map
+            self.show_button.setEnabled(newest is not None and newest in self.controller.layouts
+                                        and view.key != newest)
             self.view_combo.clear()
             self.view_combo.addItem("PCA", "pca")
             self.view_combo.addItem("raw latent axes", "raw")
@@ -220,6 +284,34 @@ class ViewPanel(QWidget):
     @Slot(bool)
     def _on_tsne_running(self, running: bool) -> None:
         self.run_button.setText("Stop t-SNE" if running else "Run t-SNE")
+        if running:
+            self._offer(self.controller.running_tsne_key(), "t-SNE")
+
+    @Slot(bool)
+    def _on_umap_running(self, running: bool) -> None:
+        self.umap_run_button.setText("Stop UMAP" if running else "Run UMAP")
+
+    @Slot(str, str)
+    def _on_phase(self, method: str, text: str) -> None:
+        self.phase_label.setText(f"{method}: {text}")
+
+    @Slot(str)
+    def _on_layout_ready(self, key: str) -> None:
+        layout = self.controller.layouts.get(key)
+        if layout is not None:
+            self._offer(key, "UMAP" if layout.kind == "umap" else "t-SNE", ready=True)
+
+    def _offer(self, key: str | None, method: str, ready: bool = False) -> None:
+        """Let "Show …" switch to the newest map (the button is the only way a run reaches the scatter)."""
+        self._newest_map = key
+        self.show_button.setText(f"Show {method}" + (" (ready)" if ready else ""))
+        self.show_button.setEnabled(key is not None and self.state.view.key != key)
+
+    def _on_show_clicked(self) -> None:
+        key = self._newest_map
+        if key is not None and key in self.controller.layouts:
+            self.controller.show_layout(key)
+            self.show_button.setEnabled(False)
 
     # ------------------------------------------------------------------ widgets → state
     def _on_view_chosen(self, index: int) -> None:
@@ -264,7 +356,25 @@ class ViewPanel(QWidget):
         except TSNEError as exc:
             self.errors.show_error(exc, "t-SNE")
             return
-        self.controller.run_tsne(params)
+        self.controller.run_tsne(params, show_when_done=False)
+
+    def umap_params(self) -> UMAPParams:
+        return UMAPParams(input=self.tsne_input.currentData() or "z", pca_components=self.pca_components.value(),
+                          n_neighbors=self.umap_neighbors.value(), min_dist=self.umap_min_dist.value(),
+                          metric=self.umap_metric.currentText(), n_epochs=self.umap_epochs.value() or None,
+                          seed=self.umap_seed.value())
+
+    def _on_umap_clicked(self) -> None:
+        if self.controller.is_umap_running():
+            self.controller.cancel_umap()
+            return
+        try:
+            params = self.umap_params()
+        except UMAPError as exc:
+            self.errors.show_error(exc, "UMAP")
+            return
+        if self.controller.run_umap(params, show_when_done=False) is not None:
+            self._offer(None, "UMAP")
 
     def _on_colour_chosen(self, index: int) -> None:
         mode = self.colour_combo.itemData(index)
