@@ -19,6 +19,7 @@ from latent_explorer.qt.features import (
     interpolation,
     session,
     shortcuts,
+    structure,
     theme,
     undo,
     view,
@@ -37,6 +38,7 @@ FEATURES: tuple[Feature, ...] = (
     undo.FEATURE,
     theme.FEATURE,
     shortcuts.FEATURE,
+    structure.FEATURE,
 )
 
 # a layout saved with other docks (added, removed, moved) is not restored: the default layout is used instead

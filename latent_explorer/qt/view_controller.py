@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 
+from latent_explorer.core.colourings import find_colouring
 from latent_explorer.core.errors import DatasetError, LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.core.projections import PCAModel, Projection, RawAxes, load_coordinates
@@ -77,6 +78,7 @@ class ViewController(QObject):
         cluster_event = getattr(events, "cluster_labels", None)  # added by the analysis features
         if cluster_event is not None:
             cluster_event.connect(self._on_cluster_labels)
+        events.measured_colourings.connect(self._on_measured_colourings)
 
     def _connect_scatter(self) -> None:
         scatter = self.scatter
@@ -238,6 +240,9 @@ class ViewController(QObject):
         codes, dataset = self.state.codes, self.state.dataset
         if codes is None:
             return None
+        measured = find_colouring(self.state, mode)
+        if measured is not None:
+            return np.asarray(measured.values, dtype=np.float64), measured.label
         if mode == "z_norm":
             latent = self.state.latent()
             return np.linalg.norm(latent, axis=1), "‖μ‖" if self.latent_kind() == "mu" else "‖z‖"
@@ -265,6 +270,7 @@ class ViewController(QObject):
             modes.append(("cluster", "cluster"))
         if dataset is not None and dataset.attribute_names:
             modes += [(f"attr:{name}", f"attribute: {name}") for name in dataset.attribute_names]
+        modes += [(c.key, c.title) for c in self.state.measured_colourings if find_colouring(self.state, c.key)]
         modes.append(("none", "none"))
         return modes
 
@@ -340,6 +346,9 @@ class ViewController(QObject):
     def _on_cluster_labels(self) -> None:
         if self.state.color_by == "cluster":
             self.refresh_colours()
+
+    def _on_measured_colourings(self) -> None:
+        self.refresh_colours()  # the colouring shown may be one that was replaced or withdrawn
 
     def _on_hidden_classes(self) -> None:
         self.scatter.set_hidden_classes(set(self.state.hidden_classes))
