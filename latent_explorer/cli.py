@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_options(gui, required=False)
     gui.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda or mps")
     gui.add_argument("--session", help="a saved session file to open")
+    gui.add_argument("--compare", metavar="MODEL", help="open the comparison window on this second model "
+                     "(demo:NAME, a checkpoint folder or a model.toml)")
     add_code_consent(gui)
 
     train = sub.add_parser("train", help="train a built-in AE/VAE on a dataset")

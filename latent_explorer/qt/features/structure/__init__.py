@@ -15,4 +15,4 @@ def install(context: FeatureContext) -> dict[str, StructurePanel]:
     return {panel.name: panel}
 
 
-FEATURE = Feature("structure", install, docks=(DockSpec(StructurePanel.name, StructurePanel.title, BOTTOM, 80),))
+FEATURE = Feature("structure", install, docks=(DockSpec(StructurePanel.name, StructurePanel.title, BOTTOM, 85),))
