@@ -80,8 +80,7 @@ class StructurePlots:
 
     def show(self, result: StructureAnalysis, curves: StructureCurves, space: str) -> None:
         data, gaussian = result.data, result.gaussian
-        reset(self.lid, f"Local intrinsic dimension of {space}, k = {data.k}: median {data.lid_median:.3g} "
-                        f"(Gaussian {gaussian.lid_median:.3g})")
+        reset(self.lid, f"Local intrinsic dimension of {space} (k = {data.k})")
         steps(self.lid, curves.lid.edges, curves.lid.data, DATA_PEN, f"codes, median {data.lid_median:.3g}")
         steps(self.lid, curves.lid.edges, curves.lid.gaussian, GAUSSIAN_PEN,
               f"Gaussian baseline, median {gaussian.lid_median:.3g}")
@@ -89,7 +88,7 @@ class StructurePlots:
         vertical(self.lid, gaussian.lid_median, pg.mkPen(255, 127, 14, width=1, style=Qt.PenStyle.DotLine))
 
         binned = result.lid_by_radius
-        reset(self.radius, f"Local dimension against radius ‖{space}‖ (median and quartiles per bin)")
+        reset(self.radius, f"Local dimension against radius ‖{space}‖")
         good = np.isfinite(binned.median)
         centres = binned.centres[good]
         low = pg.PlotDataItem(centres, binned.lower[good], pen=QUARTILE_PEN, name="25th and 75th percentiles")
@@ -100,17 +99,16 @@ class StructurePlots:
         self.radius.addItem(pg.PlotDataItem(centres, binned.median[good], pen=DATA_PEN, symbol="o", symbolSize=5,
                                             symbolBrush=(31, 119, 180), name="median"))
 
-        reset(self.nn, f"Nearest-neighbour distance: data ÷ Gaussian (medians) = {result.nn_ratio:.3g}")
+        reset(self.nn, f"NN distance, data ÷ Gaussian = {result.nn_ratio:.3g}")
         steps(self.nn, curves.nn_distance.edges, curves.nn_distance.data, DATA_PEN,
               f"codes, median {float(np.median(data.nn_distance)):.3g}")
         steps(self.nn, curves.nn_distance.edges, curves.nn_distance.gaussian, GAUSSIAN_PEN,
               f"Gaussian (same mean, cov., n), median {float(np.median(gaussian.nn_distance)):.3g}")
 
-        fractions = ", ".join(f"{p.prior} {100 * p.fraction_beyond_typical:.1f} %" for p in result.priors)
-        reset(self.meter, f"Prior samples farther than the typical neighbour distance: {fractions}")
+        reset(self.meter, "Off-data meter of prior samples")
         for prior, pen in zip(result.priors, PRIOR_PENS, strict=False):
             steps(self.meter, curves.prior_edges, curves.prior_counts[prior.prior], pen,
-                  f"{prior.prior}: {100 * prior.fraction_beyond_typical:.1f} % beyond 1")
+                  f"{prior.prior}: {100 * prior.fraction_beyond_typical:.1f} % farther than typical")
         vertical(self.meter, 1.0)
 
 

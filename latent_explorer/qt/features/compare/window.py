@@ -229,6 +229,7 @@ class CompareWindow(QWidget):
         self.axis_box.valueChanged.connect(self._draw_axes)
         self.table = QTableWidget()
         self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.names_label = QLabel("")
         self.names_label.setWordWrap(True)
         self.priors_view.setFixedWidth(SIDE_WIDTH)
@@ -403,12 +404,12 @@ class CompareWindow(QWidget):
             image.setImage(mosaic(side.prior_images), levels=(0.0, 1.0))
             box.autoRange(padding=0.02)
             title.setText(f"{side.name}<br>decode(z), z ~ N(0, I)")
-        reset(self.radius_plot, "Radius of the codes ‖z‖ (both models, shared bins)")
+        reset(self.radius_plot, "Radius ‖z‖ of the codes")
         for side, pen in zip(result.sides, MODEL_PENS, strict=True):
             steps(self.radius_plot, result.radius_edges, side.radius_counts, pen, side.name)
         self.axis_box.setMaximum(result.sides[0].codes.latent_dim - 1)
         self._draw_axes()
-        reset(self.lid_plot, "Local intrinsic dimension (both models, shared bins)")
+        reset(self.lid_plot, f"Local intrinsic dimension (k = {self.k_box.value()})")
         structures = [side.structure for side in result.sides]
         if all(s is not None for s in structures):
             curves = paired(structures[0].data.lid, structures[1].data.lid)
@@ -426,7 +427,7 @@ class CompareWindow(QWidget):
             return
         axis = self.axis_box.value()
         which = "every axis pooled" if axis < 0 else f"axis z{axis}"
-        reset(self.axis_plot, f"Per-axis density ({which}; both models, shared bins)")
+        reset(self.axis_plot, f"Per-axis density ({which})")
         self.axis_plot.setLabel("bottom", "value of one coordinate z_i" if axis < 0 else f"value of z{axis}")
         for side, pen in zip(result.sides, MODEL_PENS, strict=True):
             counts = side.pooled_axis_counts if axis < 0 else side.axis_counts[min(axis, len(side.axis_counts) - 1)]
