@@ -34,6 +34,7 @@ class ModelSide:
     """What the comparison shows of one model."""
 
     name: str
+    model: object  # the LatentModel (a report of the comparison encodes every sample with it)
     codes: Codes  # of the compared samples only
     xy: np.ndarray  # (n, 2) the codes on their own PCA components 1 and 2
     explained: tuple[float, float]  # variance ratio of those two components
@@ -114,7 +115,7 @@ def iter_comparison(names: tuple[str, str], models: tuple, dataset: Dataset, fir
         result = None
         if structure is not None:
             result = yield from _named(name, iter_structure(codes.z, structure))
-        sides.append(ModelSide(name, codes, xy, (float(spectrum.ratio[0]), float(spectrum.ratio[1])),
+        sides.append(ModelSide(name, model, codes, xy, (float(spectrum.ratio[0]), float(spectrum.ratio[1])),
                                histogram(r, radius_edges), axis_counts, images, result))
     return Comparison(samples, (sides[0], sides[1]), radius_edges, axis_edges, seed)
 

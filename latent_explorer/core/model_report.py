@@ -269,7 +269,8 @@ def build_report(report: HtmlReport, models: Sequence[ModelAnalyses],
         if shown:
             section.figures(shown)
         else:
-            section.text("The window's figure is left out of this report (made with --no-window-figures).")
+            section.text("The window's figure is left out of this report (made with --no-window-figures, or "
+                         "from the window's File ▸ Report, which leaves the window as it is).")
 
     section = report.section("Scatter")
     figure_row(section, "scatter", _CAPTIONS["scatter"])

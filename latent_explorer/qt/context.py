@@ -139,6 +139,8 @@ class CompareService(Protocol):
 
     def compare_with(self, spec: str) -> None: ...
 
+    def second_model(self) -> tuple[str, Any] | None: ...
+
 
 @dataclass(eq=False)
 class FeatureContext:

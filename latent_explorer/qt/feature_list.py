@@ -18,6 +18,7 @@ from latent_explorer.qt.features import (
     export,
     inspector,
     interpolation,
+    report,
     session,
     shortcuts,
     structure,
@@ -41,6 +42,7 @@ FEATURES: tuple[Feature, ...] = (
     shortcuts.FEATURE,
     structure.FEATURE,
     compare.FEATURE,
+    report.FEATURE,
 )
 
 # a layout saved with other docks (added, removed, moved) is not restored: the default layout is used instead

@@ -28,6 +28,13 @@ class Comparer:
     def compare_with(self, spec: str) -> None:
         self.show().compare_with(spec)
 
+    def second_model(self) -> tuple[str, object] | None:
+        """(spec, model) of the model compared with, once a comparison has finished."""
+        window = self.window
+        if window is None or window.result is None or not window.second_spec:
+            return None
+        return window.second_spec, window.result.sides[1].model
+
     def close(self) -> None:
         self.context.jobs.cancel(JOB)
         if self.window is not None:
