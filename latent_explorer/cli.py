@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("--session", help="a saved session file to open")
     gui.add_argument("--codes", help="a codes file (.npz/.npy/.parquet/.arrow/.feather) or Parquet dataset folder "
                                      "to open without a model (--model then attaches one to decode them)")
+    gui.add_argument("--compare", metavar="MODEL", help="open the comparison window on this second model "
+                     "(demo:NAME, a checkpoint folder or a model.toml)")
     add_code_consent(gui)
 
     train = sub.add_parser("train", help="train a built-in AE/VAE on a dataset")

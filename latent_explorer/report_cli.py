@@ -15,8 +15,6 @@ from pathlib import Path
 
 from latent_explorer.cli import EXTRA_PARSERS, add_data_options, command, data_options, load_data, run_with_bar
 
-SEED = 0  # the window encodes with seed 0: the report's codes and the window's figures are the same codes
-
 
 def add_report_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="write one self-contained HTML report of every analysis for one or two models",
@@ -48,15 +46,9 @@ EXTRA_PARSERS.append(add_report_parser)
 def cmd_report(args: argparse.Namespace) -> int:
     from latent_explorer.core.analysis import StructureSettings
     from latent_explorer.core.analysis.kmeans import k_values
-    from latent_explorer.core.encoding import iter_encode_cached
-    from latent_explorer.core.model_report import (
-        ReportSettings,
-        build_report,
-        iter_model_analyses,
-        structure_input,
-    )
+    from latent_explorer.core.model_report import ReportModel, ReportSettings, iter_report
     from latent_explorer.core.models import load_model
-    from latent_explorer.core.report import HtmlReport, ReportError, command_line
+    from latent_explorer.core.report import ReportError, command_line
 
     if len(args.model) > 2:
         raise ReportError(f"a report compares one or two models, not {len(args.model)}",
@@ -73,26 +65,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     size = _size(args.size)
     dataset = load_data(args)
     started = time.perf_counter()
-    analyses, figures, inputs = [], {}, {"data": f"{args.data} ({dataset.name}, {len(dataset):,} samples, "
-                                                  f"fingerprint {dataset.fingerprint()})", "seed": str(SEED)}
+    models, figures = [], {}
     for tag, spec in zip("AB", args.model, strict=False):
         model = load_model(spec, device=args.device, allow_pickle=args.allow_pickle,
                            check_samples=dataset.float_images(slice(0, 2)))
-        codes = run_with_bar(iter_encode_cached(model, dataset, seed=SEED))
-        structure_input(codes, args.space)  # a wrong --space fails before the long work
-        facts = {"model": spec, "kind": model.info.kind, "z_dim": model.latent_dim,
-                 "variational": model.is_variational, "fingerprint": model.fingerprint(),
-                 **{k: v for k, v in model.info.extra.items() if k in ("beta", "epochs", "dataset", "arch")}}
-        name = f"{tag}: {spec}"
-        inputs[f"model {tag}"] = f"{spec} (fingerprint {model.fingerprint()})"
-        print(f"{name}: analyses of {len(codes):,} codes", file=sys.stderr)
-        analyses.append(run_with_bar(iter_model_analyses(name, tag, facts, codes, settings)))
+        models.append(ReportModel(spec, model))
         if not args.no_window_figures:
+            print(f"{tag}: {spec}: the window's figures", file=sys.stderr)
             figures[tag] = window_figures(args, spec, size=size)
-    report = HtmlReport(title="Latent Explorer report: " + " vs ".join(args.model) + f" on {dataset.name}",
-                        command=command_line(), inputs=inputs)
-    build_report(report, analyses, figures)
-    written = report.write(out)
+    written = run_with_bar(iter_report(models, dataset, settings, out, command_line(), args.data, figures))
     print(f"wrote {out} and {len(written) - 1} tables in {out.stem}-tables/ "
           f"({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     return 0

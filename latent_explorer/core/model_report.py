@@ -269,7 +269,8 @@ def build_report(report: HtmlReport, models: Sequence[ModelAnalyses],
         if shown:
             section.figures(shown)
         else:
-            section.text("The window's figure is left out of this report (made with --no-window-figures).")
+            section.text("The window's figure is left out of this report (made with --no-window-figures, or "
+                         "from the window's File ▸ Report, which leaves the window as it is).")
 
     section = report.section("Scatter")
     figure_row(section, "scatter", _CAPTIONS["scatter"])
@@ -353,3 +354,55 @@ def _chart_caption(chart, m: ModelAnalyses) -> str:
 
 def _histogram_rows(h: Histogram) -> list[list]:
     return [[float(h.edges[i]), float(h.edges[i + 1]), int(h.counts[i])] for i in range(len(h.counts))]
+
+
+# ------------------------------------------------------------------------------------------- one job
+@dataclass(frozen=True)
+class ReportModel:
+    """One model of a report: how the report names it, the loaded model, and its codes if already made."""
+
+    spec: str  # "demo:fashion-conv-ae-z256", a folder…
+    model: object  # a LatentModel
+    codes: Codes | None = None  # None: encoded here (seed `REPORT_SEED`, through the cache)
+
+
+REPORT_SEED = 0  # the window encodes with seed 0: the report's codes and the window's are the same codes
+
+
+def model_facts(spec: str, model) -> dict[str, object]:
+    """What the report's model table says of one model."""
+    extra = getattr(model.info, "extra", {}) or {}
+    return {"model": spec, "kind": model.info.kind, "z_dim": model.latent_dim,
+            "variational": model.is_variational, "fingerprint": model.fingerprint(),
+            **{k: v for k, v in extra.items() if k in ("beta", "epochs", "dataset", "arch")}}
+
+
+def iter_report(models: Sequence[ReportModel], dataset, settings: ReportSettings, out, command: str,
+                data_label: str, window_figures: Mapping[str, Mapping[str, bytes]] | None = None) -> Job[list]:
+    """Encode (where needed), analyse and write the HTML report of one or two models on ``dataset``.
+
+    The `report` command and the window's File ▸ Report run this same job; it returns every file written
+    (the CSV tables, then the HTML). ``window_figures[tag][name]`` are PNGs rendered beforehand, if any.
+    """
+    from latent_explorer.core.encoding import iter_encode_cached
+    from latent_explorer.core.report import HtmlReport, ReportError
+
+    if not 1 <= len(models) <= 2:
+        raise ReportError(f"a report compares one or two models, not {len(models)}", hint="give one or two models")
+    inputs = {"data": f"{data_label} ({dataset.name}, {len(dataset):,} samples, fingerprint {dataset.fingerprint()})",
+              "seed": str(REPORT_SEED)}
+    analyses = []
+    for tag, entry in zip("AB", models, strict=False):
+        codes = entry.codes
+        if codes is None:
+            codes = yield from _prefixed(tag, iter_encode_cached(entry.model, dataset, seed=REPORT_SEED))
+        structure_input(codes, settings.space)  # a wrong space fails before the long work
+        inputs[f"model {tag}"] = f"{entry.spec} (fingerprint {entry.model.fingerprint()})"
+        analyses.append((yield from iter_model_analyses(f"{tag}: {entry.spec}", tag, model_facts(entry.spec,
+                                                                                                  entry.model),
+                                                        codes, settings)))
+    yield Progress("writing the report", 0, None, str(out))
+    report = HtmlReport(title="Latent Explorer report: " + " vs ".join(m.spec for m in models)
+                        + f" on {dataset.name}", command=command, inputs=inputs)
+    build_report(report, analyses, window_figures)
+    return report.write(out)

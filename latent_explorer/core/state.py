@@ -59,7 +59,8 @@ class ExplorerState:
     model: Any = None  # a LatentModel
     codes: Codes | None = None
     view: ViewSpec = field(default_factory=ViewSpec)
-    color_by: str = "label"  # "label", "z_norm", "recon_error", "mean_logvar", "attr:<name>", "cluster"
+    # "label", "z_norm", "recon_error", "mean_logvar", "attr:<name>", "cluster", or a measured colouring's key
+    color_by: str = "label"
     hidden_classes: frozenset[int] = frozenset()
     selection: np.ndarray = field(default_factory=empty_indices)  # selected sample indices, sorted
     current_index: int | None = None  # the point shown in the inspector
@@ -67,6 +68,7 @@ class ExplorerState:
     use_mu: bool = False  # plot mu instead of sampled z (VAE)
     cluster_labels: np.ndarray | None = None  # (N,) int cluster per sample, for color_by == "cluster"
     decoding: DecodingStatus = field(default_factory=DecodingStatus)
+    measured_colourings: tuple[Any, ...] = ()  # `core.colourings.MeasuredColouring`s panels published
 
     def latent(self) -> np.ndarray | None:
         """The codes the views plot: mu for a VAE when asked, else z."""

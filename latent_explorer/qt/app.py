@@ -48,6 +48,8 @@ def run_app(args: Any) -> int:
     window.open_initial(model=getattr(args, "model", None), data=getattr(args, "data", None),
                         device=getattr(args, "device", "auto"), session=getattr(args, "session", None),
                         allow_pickle=getattr(args, "allow_pickle", False))
+    if getattr(args, "compare", None) and window.context.compare is not None:
+        window.context.compare.compare_with(args.compare)
     return _exec(app, window)
 
 

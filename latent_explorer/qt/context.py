@@ -138,6 +138,16 @@ class ShortcutsService(Protocol):
     def show(self) -> None: ...
 
 
+class CompareService(Protocol):
+    """Two models side by side: the comparison window, opened on a second model."""
+
+    def show(self) -> Any: ...
+
+    def compare_with(self, spec: str) -> None: ...
+
+    def second_model(self) -> tuple[str, Any] | None: ...
+
+
 @dataclass(eq=False)
 class FeatureContext:
     """Everything a feature may use. The window builds one and hands it to each feature in turn."""
@@ -161,6 +171,7 @@ class FeatureContext:
     undo: UndoService | None = None
     theme: ThemeService | None = None
     shortcuts: ShortcutsService | None = None
+    compare: CompareService | None = None
     _close_hooks: list[Callable[[], Any]] = field(default_factory=list, repr=False)
     _ready_hooks: list[Callable[[], Any]] = field(default_factory=list, repr=False)
 

@@ -12,6 +12,7 @@ from latent_explorer.qt.feature import Feature, layout_version
 from latent_explorer.qt.features import (
     analysis,
     codes,
+    compare,
     consent,
     data,
     decoder,
@@ -19,8 +20,10 @@ from latent_explorer.qt.features import (
     inspector,
     interpolation,
     neighbours,
+    report,
     session,
     shortcuts,
+    structure,
     theme,
     undo,
     view,
@@ -41,6 +44,9 @@ FEATURES: tuple[Feature, ...] = (
     shortcuts.FEATURE,
     codes.FEATURE,
     neighbours.FEATURE,
+    structure.FEATURE,
+    compare.FEATURE,
+    report.FEATURE,
 )
 
 # a layout saved with other docks (added, removed, moved) is not restored: the default layout is used instead

@@ -23,6 +23,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 
 from latent_explorer.core.autorange import robust_range, settle_range
 from latent_explorer.core.codes_source import has_pixels, layout_name
+from latent_explorer.core.colourings import find_colouring
 from latent_explorer.core.errors import DatasetError, LatentExplorerError
 from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.core.projections import PCAModel, Projection, RawAxes, load_coordinates
@@ -93,6 +94,7 @@ class ViewController(QObject):
         cluster_event = getattr(events, "cluster_labels", None)  # added by the analysis features
         if cluster_event is not None:
             cluster_event.connect(self._on_cluster_labels)
+        events.measured_colourings.connect(self._on_measured_colourings)
 
     def _connect_scatter(self) -> None:
         scatter = self.scatter
@@ -257,6 +259,9 @@ class ViewController(QObject):
         codes, dataset = self.state.codes, self.state.dataset
         if codes is None:
             return None
+        measured = find_colouring(self.state, mode)
+        if measured is not None:
+            return np.asarray(measured.values, dtype=np.float64), measured.label
         if mode == "z_norm":
             latent = self.state.latent()
             return np.linalg.norm(latent, axis=1), "‖μ‖" if self.latent_kind() == "mu" else "‖z‖"
@@ -284,6 +289,7 @@ class ViewController(QObject):
             modes.append(("cluster", "cluster"))
         if dataset is not None and dataset.attribute_names:
             modes += [(f"attr:{name}", f"attribute: {name}") for name in dataset.attribute_names]
+        modes += [(c.key, c.title) for c in self.state.measured_colourings if find_colouring(self.state, c.key)]
         modes.append(("none", "none"))
         return modes
 
@@ -375,6 +381,9 @@ class ViewController(QObject):
     def _on_cluster_labels(self) -> None:
         if self.state.color_by == "cluster":
             self.refresh_colours()
+
+    def _on_measured_colourings(self) -> None:
+        self.refresh_colours()  # the colouring shown may be one that was replaced or withdrawn
 
     def _on_hidden_classes(self) -> None:
         self.scatter.set_hidden_classes(set(self.state.hidden_classes))

@@ -69,6 +69,7 @@ class ViewPanel(QWidget):
         events.codes.connect(self.sync_all)
         events.dataset.connect(self.sync_colour_modes)
         events.color_by.connect(self.sync_colour_modes)
+        events.measured_colourings.connect(self.sync_colour_modes)
         events.use_mu.connect(self._sync_use_mu)
         if getattr(events, "cluster_labels", None) is not None:
             events.cluster_labels.connect(self.sync_colour_modes)
