@@ -17,6 +17,7 @@ from latent_explorer.qt.features import (
     export,
     inspector,
     interpolation,
+    selection,
     session,
     shortcuts,
     theme,
@@ -37,6 +38,7 @@ FEATURES: tuple[Feature, ...] = (
     undo.FEATURE,
     theme.FEATURE,
     shortcuts.FEATURE,
+    selection.FEATURE,
 )
 
 # a layout saved with other docks (added, removed, moved) is not restored: the default layout is used instead
