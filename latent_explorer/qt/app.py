@@ -18,8 +18,11 @@ def configure_pyqtgraph() -> None:
 def make_application(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
+    from latent_explorer.core.threads import configure_process
+
     app = QApplication.instance()
     if app is None:
+        configure_process()  # once per process: the counts every job's thread then takes (core/threads.py)
         app = QApplication(argv if argv is not None else [sys.argv[0]])
     app.setApplicationName("Latent Explorer")
     app.setOrganizationName("latent-explorer")
