@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from latent_explorer.qt.feature import Feature, layout_version
 from latent_explorer.qt.features import (
+    about,
     analysis,
     consent,
     data,
@@ -39,6 +40,7 @@ FEATURES: tuple[Feature, ...] = (
     theme.FEATURE,
     shortcuts.FEATURE,
     selection.FEATURE,
+    about.FEATURE,
 )
 
 # a layout saved with other docks (added, removed, moved) is not restored: the default layout is used instead

@@ -36,7 +36,7 @@ def window(feature_context, qtbot):
     context.state.dataset = dataset
     context.state.codes = codes
     qtbot.waitUntil(lambda: context.scatter.n_points == 90)
-    return context, context.parent.selection_commands, panels["inspector"]
+    return context, context.selection, panels["inspector"]
 
 
 def test_count_and_edit_commands(window, qtbot):

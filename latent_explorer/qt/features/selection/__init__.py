@@ -9,8 +9,8 @@ from latent_explorer.qt.features.selection.commands import SelectionCommands
 
 
 def install(context: FeatureContext) -> dict:
-    context.parent.selection_commands = SelectionCommands(context)
+    context.selection = SelectionCommands(context)
     return {}
 
 
-FEATURE = Feature("selection", install, menus=("edit.selection",))
+FEATURE = Feature("selection", install, menus=("edit.selection",), provides=("selection",))
