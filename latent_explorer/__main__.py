@@ -1,3 +1,3 @@
-from latent_explorer.cli import main
+from latent_explorer.launch import main
 
 raise SystemExit(main())

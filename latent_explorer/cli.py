@@ -307,6 +307,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["gui", *argv]
+    from latent_explorer.core.logs import configure_logging
+    from latent_explorer.core.threads import configure_process
+
+    configure_process()  # one thread count per pool, before any job: see core/threads.py
+    configure_logging()  # warnings and the app's messages go to the log file, not the terminal
     _load_extensions()
     try:
         args = build_parser().parse_args(argv)

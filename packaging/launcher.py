@@ -2,7 +2,7 @@
 
 import multiprocessing
 
-from latent_explorer.cli import main
+from latent_explorer.launch import main  # before numpy: see latent_explorer.core.threads
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()  # scikit-learn and openTSNE may start worker processes

@@ -23,6 +23,7 @@ def isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(root / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(root / "xdgcache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(root / "data"))
+    monkeypatch.setenv("LATENT_EXPLORER_LOG", str(root / "state" / "latent-explorer.log"))
     yield root
 
 

@@ -153,7 +153,7 @@ def test_launcher_runs_the_command_line():
     tree = ast.parse((PACKAGING / "launcher.py").read_text())
     imported = {(node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
                 for alias in node.names}
-    assert ("latent_explorer.cli", "main") in imported
+    assert ("latent_explorer.launch", "main") in imported  # the entry point that sets the threads up first
     result = subprocess.run([sys.executable, str(PACKAGING / "launcher.py"), "--version"], capture_output=True,
                             text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0 and result.stdout.startswith("latent-explorer ")

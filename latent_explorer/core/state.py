@@ -14,10 +14,7 @@ from psygnal import evented
 
 from latent_explorer.core.datasets import Dataset
 from latent_explorer.core.encoding import Codes
-
-
-def empty_indices() -> np.ndarray:
-    return np.zeros(0, dtype=np.int64)
+from latent_explorer.core.selection import as_selection, combine, empty_selection
 
 
 @dataclass(frozen=True)
@@ -62,7 +59,7 @@ class ExplorerState:
     # "label", "z_norm", "recon_error", "mean_logvar", "attr:<name>", "cluster", or a measured colouring's key
     color_by: str = "label"
     hidden_classes: frozenset[int] = frozenset()
-    selection: np.ndarray = field(default_factory=empty_indices)  # selected sample indices, sorted
+    selection: np.ndarray = field(default_factory=empty_selection)  # selected sample indices, sorted
     current_index: int | None = None  # the point shown in the inspector
     current_z: np.ndarray | None = None  # the z the decoder panel shows
     use_mu: bool = False  # plot mu instead of sampled z (VAE)
@@ -78,5 +75,9 @@ class ExplorerState:
             return self.codes.mu
         return self.codes.z
 
-    def select(self, indices: np.ndarray | list[int]) -> None:
-        self.selection = np.unique(np.asarray(indices, dtype=np.int64))
+    def select(self, indices: np.ndarray | list[int], mode: str = "replace") -> None:
+        """Select ``indices`` (``mode``: "replace", "add", "subtract" or "intersect"; see `core.selection`)."""
+        self.selection = as_selection(indices) if mode == "replace" else combine(self.selection, indices, mode)
+
+    def clear_selection(self) -> None:
+        self.selection = empty_selection()

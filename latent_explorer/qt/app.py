@@ -18,8 +18,11 @@ def configure_pyqtgraph() -> None:
 def make_application(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
+    from latent_explorer.core.threads import configure_process
+
     app = QApplication.instance()
     if app is None:
+        configure_process()  # once per process: the counts every job's thread then takes (core/threads.py)
         app = QApplication(argv if argv is not None else [sys.argv[0]])
     app.setApplicationName("Latent Explorer")
     app.setOrganizationName("latent-explorer")
@@ -35,9 +38,30 @@ def make_application(argv: list[str] | None = None):
     return app
 
 
+def route_qt_messages() -> None:
+    """Qt's own warnings (fonts, platform plugins, style sheets) go to the log file instead of the terminal."""
+    import logging
+
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    logger = logging.getLogger("qt")
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+
+    def handler(kind: QtMsgType, context: Any, message: str) -> None:
+        logger.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handler)
+
+
 def run_app(args: Any) -> int:
     """Open the window on the given model/data, or on the built-in demo."""
+    from latent_explorer.core.logs import log_file
+
     app = make_application()
+    if log_file() is not None:  # only when there is a file to write them to
+        route_qt_messages()
     from latent_explorer.qt.main_window import MainWindow
 
     window = MainWindow()

@@ -148,6 +148,18 @@ class CompareService(Protocol):
     def second_model(self) -> tuple[str, Any] | None: ...
 
 
+class SelectionService(Protocol):
+    """Selection commands (Edit ▸ Select All / Clear / Invert / Find…) for the other features and scripts."""
+
+    def select_all(self) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def invert(self) -> None: ...
+
+    def find(self, text: str, add: bool = False) -> int | None: ...
+
+
 @dataclass(eq=False)
 class FeatureContext:
     """Everything a feature may use. The window builds one and hands it to each feature in turn."""
@@ -172,6 +184,7 @@ class FeatureContext:
     theme: ThemeService | None = None
     shortcuts: ShortcutsService | None = None
     compare: CompareService | None = None
+    selection: SelectionService | None = None
     _close_hooks: list[Callable[[], Any]] = field(default_factory=list, repr=False)
     _ready_hooks: list[Callable[[], Any]] = field(default_factory=list, repr=False)
 

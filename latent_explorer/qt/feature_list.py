@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from latent_explorer.qt.feature import Feature, layout_version
 from latent_explorer.qt.features import (
+    about,
     analysis,
     codes,
     compare,
@@ -21,6 +22,7 @@ from latent_explorer.qt.features import (
     interpolation,
     neighbours,
     report,
+    selection,
     session,
     shortcuts,
     structure,
@@ -47,6 +49,8 @@ FEATURES: tuple[Feature, ...] = (
     structure.FEATURE,
     compare.FEATURE,
     report.FEATURE,
+    selection.FEATURE,
+    about.FEATURE,
 )
 
 # a layout saved with other docks (added, removed, moved) is not restored: the default layout is used instead

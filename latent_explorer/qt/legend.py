@@ -1,18 +1,24 @@
-"""The class legend beside the scatter: click a class to hide or show it, double-click (or Ctrl/Alt-click) to
-isolate it, and again to show every class."""
+"""The class legend beside the scatter: click a class's name to select its points (Shift/Ctrl-click adds them),
+click its swatch to hide or show it, double-click (or Alt-click) to show only that class, and again to show every
+class."""
 
 from __future__ import annotations
 
 import time
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QListWidget, QListWidgetItem
 
 SWATCH = 12
 HIDDEN_TEXT = QColor(160, 160, 160)
-ISOLATE_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+ISOLATE_MODIFIERS = Qt.KeyboardModifier.AltModifier
+ADD_MODIFIERS = Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier
+SWATCH_HIT = SWATCH + 8  # a press this close to a row's left edge is on its swatch (the icon and its margin)
+TOOLTIP = ("Click a name: select that class (Shift/Ctrl-click: add it to the selection)\n"
+           "Click the swatch: hide or show the class\n"
+           "Double-click or Alt-click: show only that class; again: show every class")
 
 
 def swatch_icon(rgb: tuple[int, int, int], hidden: bool) -> QIcon:
@@ -29,9 +35,14 @@ def swatch_icon(rgb: tuple[int, int, int], hidden: bool) -> QIcon:
 
 
 class ClassLegend(QListWidget):
-    """One row per class (colour, name, count). Emits the new hidden set after every user toggle."""
+    """One row per class (colour, name, count).
+
+    Emits the new hidden set after every user toggle, and the classes to select (with "replace" or "add")
+    after a click on a name.
+    """
 
     sigHiddenChanged = Signal(object)  # set[int]
+    sigSelectClasses = Signal(object, str)  # set[int] of class ids, "replace" | "add"
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -39,7 +50,7 @@ class ClassLegend(QListWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setIconSize(QSize(SWATCH, SWATCH))
         self.setUniformItemSizes(True)
-        self.setToolTip("Click: hide/show a class · double-click or Ctrl-click: show only that class")
+        self.setToolTip(TOOLTIP)
         self._colors: list[tuple[int, int, int]] = []
         self._hidden: set[int] = set()
         self._last_press: tuple[int, float, set[int]] | None = None  # row, time, hidden set before it
@@ -88,9 +99,21 @@ class ClassLegend(QListWidget):
         alone = everyone - {row}
         self._apply(set() if base == alone else alone)
 
+    def select_class(self, row: int, add: bool = False) -> None:
+        self.sigSelectClasses.emit({row}, "add" if add else "replace")
+
+    def swatch_point(self, row: int) -> QPoint:
+        """The centre of a row's swatch in viewport coordinates: a click there hides or shows the class."""
+        rect = self.visualItemRect(self.item(row))
+        return QPoint(rect.left() + SWATCH_HIT // 2, rect.center().y())
+
+    def _on_swatch(self, row: int, x: int) -> bool:
+        return x - self.visualItemRect(self.item(row)).left() < SWATCH_HIT
+
     # ------------------------------------------------------------------ mouse
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt name
-        item = self.itemAt(event.position().toPoint())
+        point = event.position().toPoint()
+        item = self.itemAt(point)
         if item is None or event.button() != Qt.MouseButton.LeftButton:
             super().mousePressEvent(event)
             return
@@ -98,8 +121,10 @@ class ClassLegend(QListWidget):
         self._last_press = (row, time.monotonic(), set(self._hidden))
         if event.modifiers() & ISOLATE_MODIFIERS:
             self.isolate(row)
-        else:
+        elif self._on_swatch(row, point.x()):
             self.toggle(row)
+        else:
+            self.select_class(row, add=bool(event.modifiers() & ADD_MODIFIERS))
         event.accept()
 
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt name

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
 
 from latent_explorer import __version__
 from latent_explorer.core.models import demo_models
@@ -87,7 +87,6 @@ class MainWindow(QMainWindow):
         menus.add("file.quit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
         for name in demo_models():
             menus.add("demos.models", name, lambda checked=False, n=name: sources.open_demo(n))
-        menus.add("help.about", "&About", self.show_about)
 
     def _install_features(self) -> None:
         """Install every feature in list order; then dock their widgets by area and order."""
@@ -170,17 +169,6 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str) -> None:
         self.sources.open_path(path)
-
-    def show_about(self) -> None:
-        import openTSNE
-        import PySide6
-        import torch
-
-        model = self.state.model
-        QMessageBox.about(self, "About Latent Explorer",
-                          f"Latent Explorer {__version__}\n\ntorch {torch.__version__}\nQt (PySide6) "
-                          f"{PySide6.__version__}\nopenTSNE {openTSNE.__version__}\n"
-                          f"device: {model.device if model is not None else 'none loaded'}")
 
     def _on_missing_changed(self, n: int) -> None:
         self.missing_label.setText(f"{n:,} points not drawn (NaN/inf)")

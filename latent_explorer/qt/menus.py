@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
 # (menu title, sections in order); a section's anchor is "<menu>.<section>"
 MENU_LAYOUT: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("file", "&File", ("open", "interpolation", "session", "export", "quit")),
-    ("edit", "&Edit", ("undo", "settings")),
+    ("edit", "&Edit", ("undo", "selection", "settings")),
     ("demos", "&Demos", ("models",)),
     ("view", "&View", ("docks", "theme")),
     ("help", "&Help", ("shortcuts", "about")),

@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from latent_explorer.core.jobs import Job, Progress
+from latent_explorer.core.threads import configure_worker
 
 ABANDON_AFTER_S = 2.0  # a cancelled job still running after this long is reported abandoned
 RELEASE_AFTER_MS = 2000  # a finished job's bridge is dropped this long after its thread said it ended
@@ -116,6 +117,7 @@ class JobHandle(QObject):
 def _drive(factory: Callable[[], Job[Any]], cancel: threading.Event, bridge: _Bridge) -> None:
     """The job's thread: step the generator, stop when asked, report everything it raises."""
     try:
+        configure_worker()  # this thread's torch count, and BLAS kept on one thread
         job = factory()
         try:
             while not cancel.is_set():

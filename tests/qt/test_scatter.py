@@ -413,7 +413,7 @@ def test_path_tool_emits_the_drawn_polyline(scatter, qtbot):
 
 
 # ---------------------------------------------------------------------- legend
-def test_legend_click_hides_a_class_and_double_click_isolates(scatter, qtbot):
+def test_legend_swatch_click_hides_a_class_and_double_click_isolates(scatter, qtbot):
     xy = np.array([[-1.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
     scatter.set_points(xy)
     scatter.set_categorical(np.array([0, 1, 2]), ["a", "b", "c"])
@@ -424,14 +424,14 @@ def test_legend_click_hides_a_class_and_double_click_isolates(scatter, qtbot):
     assert legend.isVisible() and legend.count() == 3 and "(1)" in legend.item(1).text()
     row_b = legend.visualItemRect(legend.item(1)).center()
     with qtbot.waitSignal(scatter.sigHiddenChanged) as changed:
-        qtbot.mouseClick(legend.viewport(), Qt.MouseButton.LeftButton, pos=row_b)
+        qtbot.mouseClick(legend.viewport(), Qt.MouseButton.LeftButton, pos=legend.swatch_point(1))
     assert changed.args == [{1}]
     rgb = grab_rgb(scatter)
     assert pixel_at(rgb, scatter, 0, 0) == WHITE
     assert count_color(plot_area(scatter, rgb), tab[1]) == 0
     assert pixel_at(rgb, scatter, -1, 0) == tuple(tab[0])
     with qtbot.waitSignal(scatter.sigHiddenChanged) as changed:
-        qtbot.mouseClick(legend.viewport(), Qt.MouseButton.LeftButton, pos=row_b)
+        qtbot.mouseClick(legend.viewport(), Qt.MouseButton.LeftButton, pos=legend.swatch_point(1))
     assert changed.args == [set()]
     double_click(qtbot, legend.viewport(), row_b)
     assert scatter.hidden_classes == {0, 2}
@@ -440,7 +440,7 @@ def test_legend_click_hides_a_class_and_double_click_isolates(scatter, qtbot):
     double_click(qtbot, legend.viewport(), row_b)
     assert scatter.hidden_classes == set()
     row_c = legend.visualItemRect(legend.item(2)).center()
-    qtbot.mouseClick(legend.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, row_c)
+    qtbot.mouseClick(legend.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, row_c)
     assert scatter.hidden_classes == {0, 1}
 
 

@@ -271,7 +271,7 @@ def test_legend_hide_writes_hidden_classes(loaded, qtbot):
     window.show()
     legend = window.scatter.legend
     assert legend.count() == 3
-    qtbot.mouseClick(legend.viewport(), Qt.MouseButton.LeftButton, pos=legend.visualItemRect(legend.item(2)).center())
+    qtbot.mouseClick(legend.viewport(), Qt.MouseButton.LeftButton, pos=legend.swatch_point(2))
     assert state.hidden_classes == frozenset({2})
     state.hidden_classes = frozenset({0, 1})
     assert window.scatter.hidden_classes == {0, 1}
