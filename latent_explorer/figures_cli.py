@@ -60,6 +60,9 @@ def add_figure_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--path", help="a path saved as JSON (Paths panel ▸ Save…), for --filmstrip")
     p.add_argument("--filmstrip", help="write the path's decoded filmstrip: .png (path, linear, spherical and "
                                        "pixel-fade rows), .gif (animation) or .npz (codes and scores)")
+    p.add_argument("--strip-columns", type=integer(0, 10_000, "a number of frames"), default=16,
+                   help="frames per line of a .png filmstrip: a longer path wraps into blocks (default 16; 0: one "
+                        "line)")
     p.add_argument("--layout", help="a path drawn on a t-SNE or user map: that map's coordinates (.npy/.npz/.csv, "
                                     "as exported from the window)")
     # let "--zoom -2,2,-1,1" through: argparse takes only plain negative numbers for values, not lists of them
@@ -152,5 +155,6 @@ def write_filmstrip(args: argparse.Namespace) -> None:
                        allow_code=args.allow_code, check_samples=dataset.float_images(slice(0, 2)))
     codes = run_job(iter_encode_cached(model, dataset))
     layout = load_coordinates(args.layout, len(codes)) if args.layout else None
-    render_filmstrip(model, codes, dataset, path, args.filmstrip, layout_coords=layout)
+    render_filmstrip(model, codes, dataset, path, args.filmstrip, layout_coords=layout,
+                     columns=args.strip_columns or None)
     print(f"wrote {args.filmstrip}", file=sys.stderr)

@@ -119,3 +119,24 @@ def test_bad_data_out_and_dpi_are_explained(tmp_path, capsys, args, message):
     assert main(["figure", "--data", "digits", "--model", VAE, *args, "--out", str(out)]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists() and not list(tmp_path.glob("x.*"))
+
+
+def test_filmstrip_png_wraps_into_rows_of_the_chosen_width(tmp_path):
+    from latent_explorer.core.interpolation import LatentPath
+
+    path = LatentPath("p", [[-1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], view={"kind": "pca", "i": 0, "j": 1}, steps=40)
+    path.save(tmp_path / "p.json")
+    base = ["figure", "--model", VAE, "--data", "digits", "--path", str(tmp_path / "p.json")]
+    sizes = {}
+    for columns in ("0", "10", "16"):
+        out = tmp_path / f"strip-{columns}.png"
+        assert main([*base, "--strip-columns", columns, "--filmstrip", str(out)]) == 0
+        with Image.open(out) as image:
+            sizes[columns] = image.size
+    (one_w, one_h), (ten_w, ten_h), (default_w, default_h) = sizes["0"], sizes["10"], sizes["16"]
+    frame = (one_w - 96 - 2) / 40  # one line: the gutter, then 40 frames and their gaps
+    assert ten_w == round(96 + 10 * frame + 2) and ten_h > 4 * one_h  # four blocks of the four rows
+    default = tmp_path / "strip.png"
+    assert main([*base, "--filmstrip", str(default)]) == 0  # 16 per line unless told otherwise
+    with Image.open(default) as image:
+        assert image.size == (default_w, default_h) and default_w < one_w / 2
