@@ -36,9 +36,10 @@ from latent_explorer.core.analysis import write_csv, write_sheets_json
 from latent_explorer.core.encoding import Codes
 from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.qt.context import FeatureContext
-from latent_explorer.qt.features.analysis.plotting import EmptyHint
+from latent_explorer.qt.features.analysis.plotting import EmptyHint, plain_axes
 from latent_explorer.qt.features.analysis.table import NumericTable
 from latent_explorer.qt.figure_export import Figure, export_figure
+from latent_explorer.qt.figure_options import FigureOptions, ask_figure_options, default_options
 
 # colours that read on the light and the dark theme alike
 WHOLE_PEN = pg.mkPen((31, 119, 180), width=2)  # whole pixels: no uneven steps without antialiasing
@@ -102,6 +103,9 @@ class AnalysisPanel(QWidget):
         layout.addWidget(self.status)
 
         self.build()
+        for item in self.graphics.ci.items:  # every plot shows its values as they are, however it was made
+            if isinstance(item, pg.PlotItem):
+                plain_axes(item)
         self.controls.addStretch(1)
         for widget in (self.density_box, self.progress_bar, self.cancel_button, self.recompute_button,
                        self.png_button, self.csv_button):
@@ -426,12 +430,20 @@ class AnalysisPanel(QWidget):
             return [write_sheets_json(path, sheets, title=self.title)] if sheets else []
         return self.export_csv(path)
 
+    def ask_png_options(self) -> FigureOptions | None:
+        """Width, title and DPI of the PNG (None: cancelled). Tests replace this."""
+        figure = self.figure()
+        return ask_figure_options(self, self.title, figure.size, default_options(figure.size))
+
     def ask_export_png(self) -> None:
+        options = self.ask_png_options()
+        if options is None:
+            return
         path, _ = QFileDialog.getSaveFileName(self, f"Export {self.title} as PNG", f"{self.name}.png",
                                               "PNG images (*.png)")
         if path:
             try:
-                self.set_status(f"wrote {self.export_png(path)}")
+                self.set_status(f"wrote {self.export_png(path, options.width, options.heading, options.dpi)}")
             except Exception as exc:  # noqa: BLE001 - any failure is reported, the session goes on
                 self.context.errors.show_error(exc, "PNG export failed")
 
