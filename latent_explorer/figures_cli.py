@@ -28,7 +28,8 @@ def add_figure_parser(sub: argparse._SubParsersAction) -> None:
                                   "(default: the session's view, else pca:1,2)")
     p.add_argument("--color", help="label, z_norm, recon_error, mean_logvar, cluster, attr:NAME or none")
     p.add_argument("--zoom", help="X0,X1,Y0,Y1: the data rectangle to show (default: the whole cloud)")
-    p.add_argument("--panel", help="render this panel instead of the scatter, e.g. radius, axes, pca, recon")
+    p.add_argument("--panel", help="render this panel instead of the scatter: axes, kmeans, pca, radius, recon, vae "
+                                   "(its computation runs first, the KMeans sweep too)")
     p.add_argument("--perplexity", type=number(0.0, 1e4, above=True, what="a perplexity"), default=30.0,
                    help="t-SNE perplexity (--view tsne)")
     p.add_argument("--pca-k", type=integer(1, 100_000, "a number of components"),
@@ -39,9 +40,14 @@ def add_figure_parser(sub: argparse._SubParsersAction) -> None:
                    help="t-SNE early exaggeration iterations")
     p.add_argument("--seed", type=integer(0, 2**32 - 1, "a seed"), default=0, help="t-SNE seed")
     p.add_argument("--mu", action="store_true", help="plot a VAE's mu instead of sampled z")
-    p.add_argument("--title", help="a title above the plot")
-    p.add_argument("--size", type=widget_size, default="800x600",
-                   help="WxH of the widget in screen pixels (default 800x600)")
+    p.add_argument("--title", help="a title above the plot (above a panel's plots, which keep their own)")
+    p.add_argument("--size", type=widget_size, default="1000x700",
+                   help="WxH of the figure in screen pixels (default 1000x700)")
+    p.add_argument("--dpi", type=number(1.0, 10_000.0, what="a resolution in dots per inch"),
+                   help="resolution written into the PNG (e.g. 300: printed at width/300 inches; default: "
+                        "96 × scale, the on-screen size)")
+    p.add_argument("--data-out", help="with --panel: write the numbers behind the panel (its tables) as .csv "
+                                      "(one file per table, beside the first) or .json (all in one)")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--scale", type=number(0.0, 16.0, above=True, what="a scale"),
                       help="pixels per screen pixel: 2 or 4 for print (PNG; vector formats: resolution of the "
@@ -56,6 +62,9 @@ def add_figure_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--path", help="a path saved as JSON (Paths panel ▸ Save…), for --filmstrip")
     p.add_argument("--filmstrip", help="write the path's decoded filmstrip: .png (path, linear, spherical and "
                                        "pixel-fade rows), .gif (animation) or .npz (codes and scores)")
+    p.add_argument("--strip-columns", type=integer(0, 10_000, "a number of frames"), default=16,
+                   help="frames per line of a .png filmstrip: a longer path wraps into blocks (default 16; 0: one "
+                        "line)")
     p.add_argument("--layout", help="a path drawn on a t-SNE or user map: that map's coordinates (.npy/.npz/.csv, "
                                     "as exported from the window)")
     # let "--zoom -2,2,-1,1" through: argparse takes only plain negative numbers for values, not lists of them
@@ -96,9 +105,14 @@ def cmd_figure(args: argparse.Namespace) -> int:
 
         raise FigureError("--path and --filmstrip go together", hint="--path path.json --filmstrip strip.png")
     check_input_files(args, ("--labels", "--attributes", "--session", "--path", "--layout"))
-    for option in ("out", "filmstrip"):
+    for option in ("out", "filmstrip", "data_out"):
         if getattr(args, option):
-            check_output(getattr(args, option), figure_inputs(args), option=f"--{option}")
+            check_output(getattr(args, option), figure_inputs(args), option=f"--{option.replace('_', '-')}")
+    if args.data_out and not args.panel:
+        from latent_explorer.qt.headless import FigureError
+
+        raise FigureError("--data-out writes the numbers behind an analysis panel",
+                          hint="add --panel (e.g. radius, axes, pca, kmeans, recon, vae)")
     if args.session is not None:
         refuse_session_code(args)
     if args.filmstrip:
@@ -115,10 +129,11 @@ def cmd_figure(args: argparse.Namespace) -> int:
     request = FigureRequest(
         out=Path(args.out), model=args.model, data=args.data, data_options=data_options(args),
         session=Path(args.session) if args.session else None, view=view,
-        color=args.color if args.color is not None or args.session is not None else "label",
+        color=args.color, default_color="label" if args.session is None and args.panel is None else None,
         zoom=parse_zoom(args.zoom) if args.zoom else None, panel=args.panel, perplexity=args.perplexity,
         pca_k=args.pca_k, tsne_iterations=args.tsne_iter, tsne_early_iterations=args.tsne_early_iter,
-        seed=args.seed, use_mu=True if args.mu else None, title=args.title, size=tuple(args.size),
+        seed=args.seed, use_mu=True if args.mu else None, title=args.title, size=tuple(args.size), dpi=args.dpi,
+        data_out=Path(args.data_out) if args.data_out else None,
         scale=args.scale, width=args.width, point_size=args.point_size, device=args.device,
         allow_pickle=args.allow_code, codes=Path(args.codes) if args.codes else None)
     out = render_figure(request, warn=lambda text: print(f"warning: {text}", file=sys.stderr))
@@ -167,5 +182,6 @@ def write_filmstrip(args: argparse.Namespace) -> None:
                        allow_code=args.allow_code, check_samples=dataset.float_images(slice(0, 2)))
     codes = run_job(iter_encode_cached(model, dataset))
     layout = load_coordinates(args.layout, len(codes)) if args.layout else None
-    render_filmstrip(model, codes, dataset, path, args.filmstrip, layout_coords=layout)
+    render_filmstrip(model, codes, dataset, path, args.filmstrip, layout_coords=layout,
+                     columns=args.strip_columns or None)
     print(f"wrote {args.filmstrip}", file=sys.stderr)

@@ -90,7 +90,7 @@ def window_figures(args: argparse.Namespace, spec: str, size: tuple[int, int]) -
             path = Path(folder) / f"{name}.png"
             print(f"  figure: {name}", file=sys.stderr)
             request = FigureRequest(out=path, model=spec, data=args.data, data_options=data_options(args),
-                                    view="pca:1,2", color="label", panel=None if name == "scatter" else name,
+                                    view="pca:1,2", default_color="label", panel=None if name == "scatter" else name,
                                     size=size, device=args.device, allow_pickle=args.allow_pickle)
             render_figure(request, warn=lambda text: print(f"warning: {text}", file=sys.stderr))
             out[name] = path.read_bytes()

@@ -1,4 +1,5 @@
-"""Figures from any plot or panel: PNG at a chosen scale or width, SVG and PDF, and the clipboard.
+"""Figures from any plot or panel: PNG at a chosen scale or width, SVG and PDF, and the clipboard; a title
+above the figure and the print resolution (DPI, the PNG's pHYs) on request.
 
 A figure is a widget (or a rectangle of one) drawn by the paint code that draws it on screen — plain widgets
 through ``QWidget.render``, pyqtgraph views through ``QGraphicsView.render`` — so the legend, colour bar, axis
@@ -23,6 +24,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPoint, QRect, QRectF, QSize, QSizeF, Qt
 from PySide6.QtGui import (
     QColor,
+    QFont,
     QImage,
     QPageLayout,
     QPageSize,
@@ -41,6 +43,7 @@ from latent_explorer.core.export import ExportError
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 SCREEN_DPI = 96.0
 MAX_EXPORT_SIDE = 16384  # device pixels, the point cloud's own limit
+HEADING_PX = 18  # the title's font size in screen pixels; its band is half as tall again
 
 
 @dataclass
@@ -264,7 +267,33 @@ def _raster_layer(view: pg.GraphicsView, item, scale: float) -> tuple[QImage, QR
     return image, QRectF(target)
 
 
-def _paint(fig: Figure, painter: QPainter, scale: float, raster_scale: float | None = None) -> None:
+def heading_height(heading: str | None) -> int:
+    """Screen pixels a title band above the figure takes (0 without a title)."""
+    return round(HEADING_PX * 1.6) if heading else 0
+
+
+def canvas_size(fig: Figure, heading: str | None = None) -> QSize:
+    """The figure's size with its title band, in screen pixels."""
+    size = fig.size
+    return QSize(size.width(), size.height() + heading_height(heading))
+
+
+def _paint_heading(fig: Figure, painter: QPainter, heading: str) -> None:
+    """The title, centred in its band, in the text colour that reads on the figure's background."""
+    background = _background(fig)
+    font = QFont(painter.font())
+    font.setPixelSize(HEADING_PX)
+    font.setBold(True)
+    painter.save()
+    painter.setFont(font)
+    painter.setPen(QColor(0, 0, 0) if background.lightness() >= 128 else QColor(255, 255, 255))
+    band = QRect(0, 0, fig.size.width(), heading_height(heading))
+    painter.drawText(band, int(Qt.AlignmentFlag.AlignCenter), heading)
+    painter.restore()
+
+
+def _paint(fig: Figure, painter: QPainter, scale: float, raster_scale: float | None = None,
+           heading: str | None = None) -> None:
     """Draw the figure with ``painter``, ``scale`` device units per screen pixel.
 
     Widgets are drawn by ``QWidget.render``; pyqtgraph views by ``QGraphicsView.render``, which paints the scene
@@ -275,7 +304,10 @@ def _paint(fig: Figure, painter: QPainter, scale: float, raster_scale: float | N
     rect = fig.rect()
     origin = rect.topLeft()
     painter.scale(scale, scale)
-    painter.fillRect(QRect(QPoint(0, 0), rect.size()), _background(fig))
+    painter.fillRect(QRect(QPoint(0, 0), canvas_size(fig, heading)), _background(fig))
+    if heading:
+        _paint_heading(fig, painter, heading)
+        painter.translate(0, heading_height(heading))
     flags = QWidget.RenderFlag.DrawWindowBackground | QWidget.RenderFlag.DrawChildren
     with figure_mode(fig, scale, painter):
         views = [(view, QRect(view.viewport().mapTo(fig.widget, QPoint(0, 0)), view.viewport().size()))
@@ -316,19 +348,26 @@ def _overlays(view: pg.GraphicsView) -> list[QWidget]:
             and w.metaObject().className() not in ("QWidget", "QScrollBar")]
 
 
-def render_image(fig: Figure, scale: float | None = None, width: int | None = None) -> QImage:
-    """The figure as an ARGB32 image, ``scale`` times its on-screen size (or ``width`` pixels wide)."""
+def render_image(fig: Figure, scale: float | None = None, width: int | None = None, heading: str | None = None,
+                 dpi: float | None = None) -> QImage:
+    """The figure as an ARGB32 image, ``scale`` times its on-screen size (or ``width`` pixels wide).
+
+    ``heading`` is a title drawn above it; ``dpi`` the resolution written into the image (PNG pHYs: a word
+    processor prints it at width/dpi inches). Without ``dpi`` it prints at its on-screen size (96 dpi × scale).
+    """
     scale = _scale_for(fig, scale, width)
-    size = fig.size
+    size = canvas_size(fig, heading)
     image = QImage(max(1, round(size.width() * scale)), max(1, round(size.height() * scale)),
                    QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(_background(fig))
     painter = QPainter(image)  # at the default 96 dpi: items cached as QPictures (axes) would rescale otherwise
     try:
-        _paint(fig, painter, scale)
+        _paint(fig, painter, scale, heading=heading)
     finally:
         painter.end()
-    dots_per_metre = round(SCREEN_DPI * scale / 0.0254)  # printed, the figure keeps its on-screen size
+    if dpi is not None and not 1.0 <= dpi <= 10_000.0:
+        raise ExportError(f"a resolution of {dpi:g} dpi is out of range", hint="give 72 to 1200, e.g. 300")
+    dots_per_metre = round((dpi or SCREEN_DPI * scale) / 0.0254)  # by default it prints at its on-screen size
     image.setDotsPerMeterX(dots_per_metre)
     image.setDotsPerMeterY(dots_per_metre)
     return image
@@ -344,69 +383,73 @@ def image_bytes(image: QImage, fmt: str = "PNG") -> bytes:
     return bytes(data.data())
 
 
-def render_svg(fig: Figure, scale: float | None = None) -> bytes:
+def render_svg(fig: Figure, scale: float | None = None, heading: str | None = None) -> bytes:
     """The figure as SVG in screen units: vector text and lines; the point cloud an image ``scale`` × finer."""
     raster_scale = _scale_for(fig, scale or 2.0, None)
-    size = fig.size
+    size = canvas_size(fig, heading)
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     generator = QSvgGenerator()
     generator.setOutputDevice(buffer)
-    generator.setTitle(fig.title)
+    generator.setTitle(heading or fig.title)
     generator.setDescription("Latent Explorer figure")
     generator.setSize(size)
     generator.setViewBox(QRect(QPoint(0, 0), size))
     generator.setResolution(round(SCREEN_DPI))
-    return _paint_into(fig, generator, raster_scale, buffer, data)
+    return _paint_into(fig, generator, raster_scale, buffer, data, heading)
 
 
-def render_pdf(fig: Figure, scale: float | None = None) -> bytes:
+def render_pdf(fig: Figure, scale: float | None = None, heading: str | None = None) -> bytes:
     """The figure as a one-page PDF of its on-screen size (96 dpi); the point cloud an image ``scale`` × finer."""
     raster_scale = _scale_for(fig, scale or 4.0, None)
-    size = fig.size
+    size = canvas_size(fig, heading)
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     writer = QPdfWriter(buffer)
-    writer.setTitle(fig.title)
+    writer.setTitle(heading or fig.title)
     writer.setCreator("Latent Explorer")
     writer.setResolution(round(SCREEN_DPI))
     points = QSizeF(size.width() * 72.0 / SCREEN_DPI, size.height() * 72.0 / SCREEN_DPI)
     writer.setPageLayout(QPageLayout(QPageSize(points, QPageSize.Unit.Point, "figure"),
                                      QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0)))
-    return _paint_into(fig, writer, raster_scale, buffer, data)
+    return _paint_into(fig, writer, raster_scale, buffer, data, heading)
 
 
-def _paint_into(fig: Figure, device, raster_scale: float, buffer: QBuffer, data: QByteArray) -> bytes:
+def _paint_into(fig: Figure, device, raster_scale: float, buffer: QBuffer, data: QByteArray,
+                heading: str | None = None) -> bytes:
     """Paint the figure at screen scale onto a vector device writing into ``buffer``; the bytes it wrote."""
     painter = QPainter(device)
     try:
-        _paint(fig, painter, 1.0, raster_scale)
+        _paint(fig, painter, 1.0, raster_scale, heading)
     finally:
         painter.end()
     buffer.close()
     return bytes(data.data())
 
 
-def figure_bytes(fig: Figure, suffix: str, scale: float | None = None, width: int | None = None) -> bytes:
+def figure_bytes(fig: Figure, suffix: str, scale: float | None = None, width: int | None = None,
+                 heading: str | None = None, dpi: float | None = None) -> bytes:
+    """The encoded file: PNG (``dpi`` in its pHYs), SVG or PDF (vector; ``dpi`` does not apply)."""
     suffix = suffix.lower()
     if suffix == ".png":
-        return image_bytes(render_image(fig, scale, width))
+        return image_bytes(render_image(fig, scale, width, heading, dpi))
     if width is not None:
         scale = width / max(1, fig.size.width())  # vector formats: the raster parts get this many pixels
     if suffix == ".svg":
-        return render_svg(fig, scale)
+        return render_svg(fig, scale, heading)
     if suffix == ".pdf":
-        return render_pdf(fig, scale)
+        return render_pdf(fig, scale, heading)
     raise ExportError(f"cannot write '{suffix or 'no extension'}' figures",
                       hint=f"name the file {', '.join(FIGURE_SUFFIXES[:-1])} or {FIGURE_SUFFIXES[-1]}")
 
 
-def export_figure(fig: Figure, path: str | Path, scale: float | None = None, width: int | None = None) -> Path:
+def export_figure(fig: Figure, path: str | Path, scale: float | None = None, width: int | None = None,
+                  heading: str | None = None, dpi: float | None = None) -> Path:
     """Render and write atomically; an unwritable folder raises `ExportError` and leaves any old file as it was."""
     path = Path(path)
-    data = figure_bytes(fig, path.suffix, scale, width)
+    data = figure_bytes(fig, path.suffix, scale, width, heading, dpi)
     try:
         write_bytes_atomic(path, data)
     except OSError as exc:

@@ -4,6 +4,11 @@
 dataset (or a saved session), sets the view, colouring and zoom through the state exactly as the window does,
 waits for the background jobs (PCA, t-SNE, a panel's analysis), and renders the chosen widget with
 `figure_export`. The figure has a fixed size in screen pixels, so the same request gives the same picture.
+
+An analysis panel is drawn as its plots alone at the requested size (not squeezed above its table as in a
+dock), after running what it needs — also what it computes only on request in the window (the KMeans sweep).
+A panel that does not apply to the codes (the VAE posterior of a plain autoencoder) is refused, and
+``data_out`` writes the numbers behind the panel (the tables its CSV export writes) as CSV or JSON.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from typing import Any
 from latent_explorer.core.errors import LatentExplorerError
 from latent_explorer.core.state import ViewSpec
 
-DEFAULT_SIZE = (800, 600)
+DEFAULT_SIZE = (1000, 700)
+DATA_SUFFIXES = (".csv", ".json")
 JOB_TIMEOUT_S = 1800.0
 
 
@@ -40,6 +46,7 @@ class FigureRequest:
     session: Path | None = None
     view: str | None = None  # "pca:1,2" (components, from 1) | "raw:52,221" (latent axes, from 0) | "tsne"
     color: str | None = None
+    default_color: str | None = None  # used only where the view offers it (no labels: no "label" colouring)
     zoom: tuple[float, float, float, float] | None = None
     panel: str | None = None
     perplexity: float = 30.0
@@ -48,8 +55,10 @@ class FigureRequest:
     tsne_early_iterations: int = 250
     seed: int = 0
     use_mu: bool | None = None
-    title: str | None = None
+    title: str | None = None  # above the scatter's plot; above a panel's plots, which keep their own titles
     size: tuple[int, int] = DEFAULT_SIZE
+    dpi: float | None = None  # written into a PNG (pHYs)
+    data_out: Path | None = None  # a panel's numbers: .csv (a file per table) or .json
     scale: float | None = None
     width: int | None = None
     point_size: float | None = None
@@ -192,34 +201,70 @@ def _apply_view(app, window, request: FigureRequest) -> None:
                 raise FigureError(f"the view {request.view} does not exist: the codes have {d} dimensions",
                                   hint=f"raw axes run from 0 to {d - 1}, PCA components from 1 to {d}")
             state.view = view
+    modes = [mode for mode, _ in controller.colour_modes()]
     if request.color is not None:
-        modes = [mode for mode, _ in controller.colour_modes()]
         if request.color not in modes:
             raise FigureError(f"cannot colour by '{request.color}' here", hint=f"choose from: {', '.join(modes)}")
         state.color_by = request.color
+    elif request.default_color in modes:
+        state.color_by = request.default_color
     _settle(app, window)
 
 
-def _target_widget(window, request: FigureRequest):
-    """The widget to render, taken out of the window and given the requested size."""
+def _panel_name(window, wanted_text: str) -> str:
+    """The dock a ``--panel`` names: its name, the name without "analysis-", or a word of its title."""
+    wanted = wanted_text.lower()
+    docks = window.docks
+    name = next((n for n in (wanted, f"analysis-{wanted}") if n in docks), None)
+    if name is None:
+        name = next((n for n, d in docks.items() if wanted in d.windowTitle().lower()), None)
+    if name is None:
+        short = sorted(n.removeprefix("analysis-") for n in docks)
+        raise FigureError(f"no panel '{wanted_text}'", hint=f"choose from: {', '.join(short)}")
+    return name
+
+
+def _is_analysis_panel(widget) -> bool:
+    """An analysis panel (duck-typed: the figure module knows no feature): it computes, and says what it plots."""
+    return all(callable(getattr(widget, hook, None)) for hook in ("figure_view", "compute", "unavailable_reason"))
+
+
+def _computed_panel(app, window, name: str, request: FigureRequest):
+    """Run the analysis panel's computation (also one the window runs only on request) and wait for it."""
+    panel = window.panel(name)
+    codes = window.state.codes
+    reason = panel.unavailable_reason(codes)
+    if reason is not None:
+        raise FigureError(f"the panel '{request.panel}' does not apply to this model: {reason}",
+                          hint="choose another --panel, or a model it applies to")
+    panel.compute()
+    _settle(app, window)
+    if panel.result is None:
+        raise FigureError(f"the panel '{panel.title}' computed nothing: {panel.status.text() or 'no result'}")
+    return panel
+
+
+def _target_widget(app, window, request: FigureRequest):
+    """The widget to render, taken out of the window and given the requested size; and the panel drawn, if any.
+
+    An analysis panel gives its plots alone (``figure_view``), so the figure is the requested size, not the
+    strip left above the panel's table.
+    """
+    panel = None
     if request.panel is None:
         widget = window.takeCentralWidget()
         title = "Scatter"
     else:
-        wanted = request.panel.lower()
-        docks = window.docks
-        name = next((n for n in (wanted, f"analysis-{wanted}") if n in docks), None)
-        if name is None:
-            name = next((n for n, d in docks.items() if wanted in d.windowTitle().lower()), None)
-        if name is None:
-            raise FigureError(f"no panel '{request.panel}'", hint=f"choose from: {', '.join(sorted(docks))}")
-        dock = docks[name]
+        name = _panel_name(window, request.panel)
         widget = window.panel(name)
-        title = dock.windowTitle()
+        title = window.docks[name].windowTitle().replace("&", "")
+        if _is_analysis_panel(widget):
+            panel = _computed_panel(app, window, name, request)
+            widget = panel.figure_view()
         widget.setParent(None)
     widget.resize(*request.size)
     widget.show()
-    return widget, title
+    return widget, title, panel
 
 
 def _fresh_axes(app, widget) -> None:
@@ -244,6 +289,30 @@ def _fresh_axes(app, widget) -> None:
         app.processEvents()
 
 
+def _write_outputs(request: FigureRequest, figure: bytes, panel) -> Path:
+    """Write the panel's numbers, then the figure: all or nothing (a failed figure removes the numbers again)."""
+    from latent_explorer.core.atomic import write_bytes_atomic
+    from latent_explorer.core.export import ExportError
+
+    written: list[Path] = []
+    try:
+        if request.data_out is not None:
+            written = panel.export_data(request.data_out)
+            if not written:
+                raise FigureError(f"the panel '{panel.title}' has no numbers to write", path=request.data_out)
+        write_bytes_atomic(Path(request.out), figure)
+    except OSError as exc:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise ExportError(f"cannot write ({exc.strerror or exc})", path=getattr(exc, "filename", None) or request.out,
+                          hint="choose a folder you can write to; nothing was written") from exc
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return Path(request.out)
+
+
 def render_figure(request: FigureRequest, warn: Callable[[str], Any] = lambda text: None) -> Path:
     """Draw the requested figure and write it (PNG, SVG or PDF by the extension of ``request.out``).
 
@@ -253,12 +322,15 @@ def render_figure(request: FigureRequest, warn: Callable[[str], Any] = lambda te
     from PySide6.QtCore import QSettings
 
     from latent_explorer.qt.app import make_application
-    from latent_explorer.qt.figure_export import FIGURE_SUFFIXES, export_figure, figures_in
+    from latent_explorer.qt.figure_export import FIGURE_SUFFIXES, Figure, figure_bytes, figures_in
 
     suffix = Path(request.out).suffix.lower()
     if suffix not in FIGURE_SUFFIXES:
         raise FigureError(f"cannot write '{suffix or 'no extension'}' figures", path=request.out,
                           hint="name the output .png, .svg or .pdf")
+    if request.data_out is not None and Path(request.data_out).suffix.lower() not in DATA_SUFFIXES:
+        raise FigureError(f"cannot write '{Path(request.data_out).suffix or 'no extension'}' data",
+                          path=request.data_out, hint="name the --data-out file .csv or .json")
     zoom = request.zoom
     app = make_application()
     with _scratch_environment() as scratch:
@@ -272,11 +344,14 @@ def render_figure(request: FigureRequest, warn: Callable[[str], Any] = lambda te
             _load(window, request, warn)
             _settle(app, window)
             _apply_view(app, window, request)
-            widget, title = _target_widget(window, request)
+            widget, title, panel = _target_widget(app, window, request)
+            if request.data_out is not None and panel is None:
+                raise FigureError("--data-out writes the numbers behind an analysis panel",
+                                  hint="add --panel (e.g. radius, axes, pca, kmeans, recon, vae)")
             scatter = window.scatter
             if request.point_size is not None:
                 scatter.set_point_size(request.point_size)
-            if request.title:
+            if request.title and panel is None:
                 scatter.plot_item.setTitle(request.title)
             _settle(app, window)
             if zoom is not None:
@@ -285,10 +360,12 @@ def render_figure(request: FigureRequest, warn: Callable[[str], Any] = lambda te
                 scatter.reset_view()  # a new view asked of a session: show it whole
             _settle(app, window)
             _fresh_axes(app, widget)
-            figures = figures_in(widget, title)
+            figures = [Figure(title, widget)] if panel is not None else figures_in(widget, title)
             if not figures:
                 raise FigureError(f"the panel '{title}' has no plot to draw")
-            return export_figure(figures[0], request.out, request.scale, request.width)
+            heading = request.title if panel is not None else None
+            data = figure_bytes(figures[0], suffix, request.scale, request.width, heading, request.dpi)
+            return _write_outputs(request, data, panel)
         finally:
             window.runner.shutdown()
             if widget is not None:

@@ -10,8 +10,10 @@ from scipy.spatial import cKDTree
 
 from latent_explorer.core.errors import DatasetError
 from latent_explorer.core.interpolation import (
+    Filmstrip,
     LatentPath,
     PathError,
+    StripRow,
     crossfade,
     decode_strip,
     filmstrip,
@@ -223,6 +225,27 @@ def test_strip_picture_has_labels_and_meter_bars():
     first, last = picture[bar_row, 96 + 2], picture[bar_row, 96 + 2 + 5 * 12]
     assert tuple(first) == (46, 125, 50) and tuple(last) == (198, 40, 40)  # green on the data, red off it
     assert (picture[:, :90] < 100).any()  # the row names are written in the gutter
+
+
+def test_a_long_strip_wraps_into_aligned_blocks():
+    rng = np.random.default_rng(2)
+    frames = {name: rng.random((21, 4, 4)).astype(np.float32) for name in ("path", "linear")}
+    strip = Filmstrip([StripRow(name, f) for name, f in frames.items()])
+    one_line = strip_image(strip, scale=2, gap=2, labels=False, bar=0)
+    assert one_line.shape[:2] == (2 + 2 * (8 + 2), 21 * (8 + 2) + 2)
+    wrapped = strip_image(strip, scale=2, gap=2, labels=False, bar=0, columns=8)  # 8 + 8 + 5 frames
+    block_h, block_gap = 2 * (8 + 2), 4 * 2 + 4
+    assert wrapped.shape[:2] == (3 * block_h + 2 * block_gap + 2, 8 * (8 + 2) + 2)
+    for frame in (0, 7, 8, 20):  # frame f of row r sits in block f // 8, column f % 8, row r of the block
+        block, column = divmod(frame, 8)
+        for r in range(2):
+            top, left = 2 + block * (block_h + block_gap) + r * (8 + 2), 2 + column * (8 + 2)
+            np.testing.assert_array_equal(wrapped[top:top + 8, left:left + 8],
+                                          one_line[2 + r * 10:2 + r * 10 + 8, 2 + frame * 10:2 + frame * 10 + 8])
+    assert (wrapped[2 + 2 * (block_h + block_gap):, 2 + 5 * 10:] == 255).all()  # the last block's rest is blank
+    assert strip_image(strip, scale=2, labels=False, bar=0, columns=100).shape == one_line.shape  # nothing to wrap
+    with pytest.raises(PathError, match="at least one frame per line"):
+        strip_image(strip, columns=-1)
 
 
 def test_render_filmstrip_without_a_display(tmp_path, digits, digits_vae):

@@ -1,8 +1,11 @@
-"""The numbers behind a panel as CSV: one header row, then one row per item; floats at full precision."""
+"""The numbers behind a panel as CSV (one header row, then one row per item) or JSON (every sheet in one file);
+floats at full precision."""
 
 from __future__ import annotations
 
 import csv
+import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +29,33 @@ def write_csv(path: str | Path, header: Sequence[str], rows: Sequence[Sequence])
         writer = csv.writer(fh)
         writer.writerow(list(header))
         writer.writerows([_cell(v) for v in row] for row in rows)
+    return path
+
+
+def _json_cell(value) -> object:
+    """A cell as JSON has it: numpy scalars as Python numbers, NaN and infinities as null (JSON has neither)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(float(value)) else None
+    return value
+
+
+def write_sheets_json(path: str | Path, sheets: dict[str, tuple[Sequence[str], Sequence[Sequence]]],
+                      title: str = "") -> Path:
+    """Every sheet in one JSON file, atomically: ``{"title", "sheets": {name: {"columns", "rows"}}}``.
+
+    Rows stay lists in column order (as in the CSV), so a table is rebuilt with ``DataFrame(rows, columns=…)``.
+    """
+    path = Path(path)
+    document = {"title": title, "sheets": {
+        name: {"columns": list(header), "rows": [[_json_cell(v) for v in row] for row in rows]}
+        for name, (header, rows) in sheets.items()}}
+    with atomic_path(path, suffix=".json") as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(document, fh, indent=1, allow_nan=False)
+        fh.write("\n")
     return path
 
 

@@ -142,54 +142,80 @@ def snapped_images(path: LatentPath, dataset: Any) -> tuple[np.ndarray, np.ndarr
     return dataset.display_image(path.start_index), dataset.display_image(path.end_index)
 
 
-def strip_image(strip: Filmstrip, scale: int = 3, gap: int = 2, labels: bool = True, bar: int = 4) -> np.ndarray:
-    """All rows as one uint8 RGB picture: row names on the left, an off-data bar under each latent frame."""
+def strip_image(strip: Filmstrip, scale: int = 3, gap: int = 2, labels: bool = True, bar: int = 4,
+                columns: int | None = None) -> np.ndarray:
+    """All rows as one uint8 RGB picture: row names on the left, an off-data bar under each latent frame.
+
+    With ``columns``, a strip longer than that wraps: frames 1…columns of every row form the first block, the
+    next ``columns`` frames the block under it, and so on, so the rows stay aligned frame by frame and the
+    picture keeps a page's width (a 64-step path at 3× is otherwise one line 5,600 pixels wide).
+    """
     from PIL import Image, ImageDraw, ImageFont
 
     rows = [r for r in strip.rows if len(r)]
     if not rows:
         raise ValueError("no rows to draw")
+    if columns is not None and columns < 1:
+        raise PathError(f"a filmstrip needs at least one frame per line, got {columns}",
+                        hint="give the frames per line, e.g. 16 (0 or none: one line)")
     h, w = rows[0].frames.shape[1:3]
     sh, sw = h * scale, w * scale
     bar = max(0, int(bar))
     row_h = sh + (bar + 1 if bar else 0)
     gutter = 96 if labels else 0
     k = max(len(r) for r in rows)
-    out = np.full((len(rows) * (row_h + gap) + gap, gutter + k * (sw + gap) + gap, 3), 255, np.uint8)
-    for r, row in enumerate(rows):
-        top = gap + r * (row_h + gap)
-        for c, frame in enumerate(row.frames):
-            left = gutter + gap + c * (sw + gap)
-            out[top:top + sh, left:left + sw] = to_uint8_rgb(frame).repeat(scale, 0).repeat(scale, 1)
-            if bar and row.scores is not None:
-                score = float(row.scores[c])
-                fill = int(round(sw * min(1.0, score / OFF_DATA_FULL_SCALE))) if np.isfinite(score) else sw
-                out[top + sh + 1:top + sh + 1 + bar, left:left + sw] = 225
-                out[top + sh + 1:top + sh + 1 + bar, left:left + max(1, fill)] = score_colour(score)
+    per_line = min(k, int(columns)) if columns else k
+    blocks = -(-k // per_line)
+    block_gap = 4 * gap + 4  # blocks apart more than rows, so a block reads as one
+    block_h = len(rows) * (row_h + gap)
+    out = np.full((blocks * block_h + (blocks - 1) * block_gap + gap, gutter + per_line * (sw + gap) + gap, 3), 255,
+                  np.uint8)
+
+    def row_top(block: int, r: int) -> int:
+        return gap + block * (block_h + block_gap) + r * (row_h + gap)
+
+    for block in range(blocks):
+        for r, row in enumerate(rows):
+            top = row_top(block, r)
+            for c in range(block * per_line, min(len(row), (block + 1) * per_line)):
+                left = gutter + gap + (c - block * per_line) * (sw + gap)
+                out[top:top + sh, left:left + sw] = to_uint8_rgb(row.frames[c]).repeat(scale, 0).repeat(scale, 1)
+                if bar and row.scores is not None:
+                    score = float(row.scores[c])
+                    fill = int(round(sw * min(1.0, score / OFF_DATA_FULL_SCALE))) if np.isfinite(score) else sw
+                    out[top + sh + 1:top + sh + 1 + bar, left:left + sw] = 225
+                    out[top + sh + 1:top + sh + 1 + bar, left:left + max(1, fill)] = score_colour(score)
     if labels:
         image = Image.fromarray(out)
         draw = ImageDraw.Draw(image)
         font = ImageFont.load_default(size=11)
-        for r, row in enumerate(rows):
-            top = gap + r * (row_h + gap)
-            text = row.name
-            if row.scores is not None and len(row.scores):
-                text += f"\noff-data {float(np.nanmean(row.scores)):.2f}x"  # the bundled font has no ×
-            draw.multiline_text((4, top + max(0, sh // 2 - 12)), text, fill=(30, 30, 30), font=font, spacing=2)
+        for block in range(blocks):
+            for r, row in enumerate(rows):
+                top = row_top(block, r)
+                text = row.name
+                if blocks > 1:
+                    first, last = block * per_line + 1, min(len(row), (block + 1) * per_line)
+                    text += f" {first}-{last}" if first <= last else ""
+                if row.scores is not None and len(row.scores):
+                    text += f"\noff-data {float(np.nanmean(row.scores)):.2f}x"  # the bundled font has no ×
+                draw.multiline_text((4, top + max(0, sh // 2 - 12)), text, fill=(30, 30, 30), font=font, spacing=2)
         out = np.asarray(image)
     return out
 
 
-def save_strip_png(file: str | Path, strip: Filmstrip, scale: int = 3) -> None:
-    save_png(file, strip_image(strip, scale=scale))
+def save_strip_png(file: str | Path, strip: Filmstrip, scale: int = 3, columns: int | None = None) -> None:
+    """The strip as a PNG; ``columns`` frames per line (None: one line per row)."""
+    save_png(file, strip_image(strip, scale=scale, columns=columns))
 
 
 def render_filmstrip(model: Any, codes: Any, dataset: Any, path: LatentPath, out: str | Path, *,
                      pca: Any = None, layout_coords: np.ndarray | None = None, meter: Any = None,
-                     rows: Sequence[str] = STRIP_ROWS, steps: int | None = None, scale: int = 3) -> Filmstrip:
+                     rows: Sequence[str] = STRIP_ROWS, steps: int | None = None, scale: int = 3,
+                     columns: int | None = None) -> Filmstrip:
     """Lift ``path`` with ``codes`` (a `core.encoding.Codes`), decode its filmstrip and write it to ``out``.
 
-    ``out`` ending in .png gets every row (`strip_image`), .gif the path row as an animation, .npz the arrays.
+    ``out`` ending in .png gets every row (`strip_image`, wrapped at ``columns`` frames per line), .gif the path
+    row as an animation, .npz the arrays.
     Without ``meter`` one is built from the codes (a second or so for 70,000 codes). Needs no display.
     """
     from latent_explorer.core.decoding import OffDataMeter, iter_typical_nn_distance
@@ -203,7 +229,7 @@ def render_filmstrip(model: Any, codes: Any, dataset: Any, path: LatentPath, out
     strip = decode_strip(model, lifted, rows, snapped_images(path, dataset), meter)
     suffix = Path(out).suffix.lower()
     if suffix == ".png":
-        save_strip_png(out, strip, scale=scale)
+        save_strip_png(out, strip, scale=scale, columns=columns)
     elif suffix == ".gif":
         main = strip.row(ROW_PATH) or strip.rows[0]
         save_gif(out, main.frames, scale=max(1, scale + 1))

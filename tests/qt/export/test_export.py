@@ -339,3 +339,65 @@ def _umask() -> int:
 
 def test_paths_are_strings_or_paths(tmp_path):
     assert Path(write_table(str(tmp_path / "a.npz"), {"index": np.arange(3)})).exists()
+
+
+def test_scatter_export_asks_width_title_and_dpi(loaded_window, qtbot, tmp_path):
+    from PIL import Image
+
+    from latent_explorer.qt.figure_options import FigureOptions, exported_size
+
+    window = loaded_window
+    controller = window.context.export
+    asked = []
+
+    def answer(fig, options):
+        asked.append(options)
+        return FigureOptions(1800, "Digits in PCA", 300)
+
+    controller.ask_options = answer
+    controller.ask_save_path = lambda *args: tmp_path / "scatter.png"
+    controller.export_scatter_action.trigger()
+    start = asked[0]
+    assert start.width >= 2000 and start.dpi == 300  # a print-ready start, not the ~540 px on screen
+    assert start.title.startswith("digits — PCA 1/2")  # says what is shown
+    fig = controller.scatter_figure()
+    with Image.open(tmp_path / "scatter.png") as image:
+        assert image.info["dpi"] == pytest.approx((300, 300), abs=0.1)
+        expected = exported_size(fig.size, FigureOptions(1800, "Digits in PCA", 300))
+        assert image.size == (1800, expected.height())
+        pixels = np.asarray(image.convert("RGB"))
+    band = round(1800 / fig.size.width() * 28)
+    title_ink = (pixels[:band].astype(int).sum(axis=2) < 200).mean()
+    assert 0.002 < title_ink < 0.2  # dark text in the title band above the plot
+    window.context.export.menu.aboutToShow.emit()
+    scatter_menu = _submenu(window.context.export.menu, "Scatter")
+    assert "PNG with Width, Title and DPI…" in [a.text() for a in scatter_menu.actions()]
+    controller.ask_options = lambda fig, options: None  # cancelled: nothing asked further, nothing written
+    controller.ask_save_path = lambda *args: pytest.fail("asked for a file after a cancel")
+    controller.export_scatter_action.trigger()
+
+
+def test_panel_png_takes_width_title_and_dpi(main_window, qtbot, tmp_path):
+    from PIL import Image
+
+    from latent_explorer.core.datasets import Dataset
+    from latent_explorer.core.encoding import Codes
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(300, 4)).astype(np.float32)
+    main_window.state.dataset = Dataset("synthetic", rng.integers(0, 255, (300, 1, 8, 8), dtype=np.uint8),
+                                        np.zeros(300, int), source="test")
+    main_window.state.codes = Codes(z=z, mu=None, logvar=None, labels=np.zeros(300, int),
+                                    recon_error=np.ones(300, np.float32))
+    main_window.show()
+    main_window.raise_panel("analysis-radius")
+    panel = main_window.panel("analysis-radius")
+    qtbot.waitUntil(lambda: panel.result is not None and not main_window.runner.is_running(), timeout=20000)
+    path = panel.export_png(tmp_path / "radius.png", width=1500, title="Radius", dpi=600)
+    with Image.open(path) as image:
+        assert image.width == 1500 and image.info["dpi"] == pytest.approx((600, 600), abs=0.1)
+        titled_height = image.height
+    on_screen = panel.figure().size.width()
+    with Image.open(panel.export_png(tmp_path / "plain.png", width=1500)) as image:
+        assert image.height < titled_height  # no title band
+        assert image.info["dpi"][0] == pytest.approx(96 * 1500 / on_screen, abs=0.1)  # prints at screen size

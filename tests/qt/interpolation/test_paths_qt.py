@@ -250,10 +250,13 @@ def test_exports_png_gif_and_arrays(window, qtbot, tmp_path):
     count = files.export_gif(tmp_path / "p.gif", entry)
     with Image.open(tmp_path / "p.gif") as im:
         assert im.n_frames == count == 2 * 20 - 2 and im.size == (8 * 4, 8 * 4)
-    files.export_png(tmp_path / "p.png", entry)
+    files.export_png(tmp_path / "p.png", entry)  # 20 frames at 16 per line: two blocks
     with Image.open(tmp_path / "p.png") as im:
         picture = np.asarray(im.convert("RGB"))
-    np.testing.assert_array_equal(picture, strip_image(entry.strip, scale=3))
+    np.testing.assert_array_equal(picture, strip_image(entry.strip, scale=3, columns=16))
+    files.export_png(tmp_path / "line.png", entry, columns=0)  # one line per row, as asked
+    with Image.open(tmp_path / "line.png") as im:
+        assert im.width > picture.shape[1] and im.height < picture.shape[0]
     files.export_npz(tmp_path / "p.npz", entry)
     with np.load(tmp_path / "p.npz") as data:
         np.testing.assert_allclose(data["z"], entry.lifted.z)
@@ -264,6 +267,12 @@ def test_exports_png_gif_and_arrays(window, qtbot, tmp_path):
     files.ask_file = lambda save, title, filters, suggested="": tmp_path / "from-button"
     panel.buttons["gif"].click()
     assert (tmp_path / "from-button.gif").exists()
+    files.ask_columns = lambda: 5
+    files.ask_file = lambda save, title, filters, suggested="": tmp_path / "wrapped"
+    panel.buttons["png"].click()
+    with Image.open(tmp_path / "wrapped.png") as im:
+        np.testing.assert_array_equal(np.asarray(im.convert("RGB")), strip_image(entry.strip, scale=3, columns=5))
+    assert files.strip_columns == 5  # offered again next time
     files.ask_file = lambda save, title, filters, suggested="": tmp_path / "nowhere" / "x" / "p.png"
     (tmp_path / "nowhere").write_text("a file where a folder should be")
     panel.buttons["png"].click()

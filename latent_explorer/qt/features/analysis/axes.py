@@ -24,10 +24,11 @@ from latent_explorer.qt.features.analysis.base import (
     step_curve,
     with_table,
 )
+from latent_explorer.qt.features.analysis.plotting import has_data, labelled_plot, set_legend, set_title
 
 OTHER_PEN = pg.mkPen(120, 120, 120, 90, width=1)
-FLAGGED_PEN = pg.mkPen(255, 127, 14, 230, width=1.5)
-FOCUS_PEN = pg.mkPen(31, 119, 180, width=2.5)
+FLAGGED_PEN = pg.mkPen(255, 127, 14, 230, width=2)
+FOCUS_PEN = pg.mkPen(31, 119, 180, width=3)
 
 
 class AxisDensityPanel(AnalysisPanel):
@@ -48,9 +49,7 @@ class AxisDensityPanel(AnalysisPanel):
             button.setToolTip(tip)
             button.clicked.connect(slot)
             self.controls.addWidget(button)
-        self.plot = self.graphics.addPlot()
-        self.plot.setLabel("bottom", "coordinate value")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot = labelled_plot(self.graphics, self.title, "coordinate value (latent units)", self.count_label())
         self.others = pg.PlotDataItem(pen=OTHER_PEN, connect="finite")
         self.flagged_curve = pg.PlotDataItem(pen=FLAGGED_PEN, connect="finite")
         self.focus_curve = pg.PlotDataItem(pen=FOCUS_PEN)
@@ -59,6 +58,7 @@ class AxisDensityPanel(AnalysisPanel):
             self.plot.addItem(item)
         self.band = BandSelector(self, self.plot, self._focus_values)
         self.controls.addWidget(self.band.button)
+        self.add_hint(self.plot)
         plot_click_handler(self.plot, self._on_plot_click)
         self.table = with_table(self)
         self.table.setSortingEnabled(True)
@@ -103,25 +103,48 @@ class AxisDensityPanel(AnalysisPanel):
         self.others.setData(*_joined(centres, counts[others]) if not alone else ([], []))
         self.flagged_curve.setData(*_joined(centres, counts[flagged]) if not alone else ([], []))
         self.focus_curve.setData(centres, counts[self.axis])
+        self.plot.setLabel("bottom", f"coordinate value of {self.latent_name()} (latent units)")
         self.plot.setLabel("left", self.count_label())
-        self.plot.setTitle(f"axis {self.axis}: centre {result.stats.centre[self.axis]:.3g}, "
-                           f"width {result.stats.width[self.axis]:.3g}"
-                           + (" (flagged)" if result.stats.flagged[self.axis] else ""))
+        stats = result.stats
+        set_title(self.plot, f"{self.title} ({len(counts)} axes of {self.latent_name()})",
+                  f"axis {self.axis} in focus: centre {stats.centre[self.axis]:.3g}, "
+                  f"width {stats.width[self.axis]:.3g}" + (" (flagged)" if stats.flagged[self.axis] else ""))
+        self._update_legend()
         if alone:
             self.plot.enableAutoRange()
+
+    def _update_legend(self) -> None:
+        """Name what is drawn: the other axes, the flagged ones, the axis in focus and the selection on it."""
+        if self.result is None:
+            set_legend(self.plot, [])
+            return
+        alone = self.alone_box.isChecked()
+        flagged = int(self.result.stats.flagged.sum()) - int(bool(self.result.stats.flagged[self.axis]))
+        others = len(self.result.stats.centre) - 1 - flagged
+        entries = []
+        if not alone and others:
+            entries.append((self.others, f"other axes ({others})"))
+        if not alone and flagged:
+            entries.append((self.flagged_curve, f"flagged axes ({flagged}): centre or width stands out"))
+        entries.append((self.focus_curve, f"axis {self.axis} (in focus)"))
+        if has_data(self.selection_curve):
+            entries.append((self.selection_curve, f"selection on axis {self.axis}"))
+        set_legend(self.plot, entries)
 
     def show_overlay(self, overlay) -> None:
         if overlay is None or self.result is None or overlay[0] != self.axis:
             self.selection_curve.setData([], [])
-            return
-        hist = self.result.histogram
-        self.selection_curve.setData(hist.edges, self.scaled(overlay[1], hist.bin_width))
+        else:
+            hist = self.result.histogram
+            self.selection_curve.setData(hist.edges, self.scaled(overlay[1], hist.bin_width))
+        self._update_legend()
 
     def clear(self) -> None:
         for item in (self.others, self.flagged_curve, self.focus_curve, self.selection_curve):
             item.setData([], [])
         self.table.setRowCount(0)
-        self.plot.setTitle(None)
+        set_title(self.plot, self.title)
+        set_legend(self.plot, [])
         self.band.reset()
         self.axis = -1
 

@@ -32,14 +32,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latent_explorer.core.analysis import write_csv
+from latent_explorer.core.analysis import write_csv, write_sheets_json
 from latent_explorer.core.encoding import Codes
 from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.qt.context import FeatureContext
+from latent_explorer.qt.features.analysis.plotting import EmptyHint, plain_axes
 from latent_explorer.qt.features.analysis.table import NumericTable
+from latent_explorer.qt.figure_export import Figure, export_figure
+from latent_explorer.qt.figure_options import FigureOptions, ask_figure_options, default_options
 
 # colours that read on the light and the dark theme alike
-WHOLE_PEN = pg.mkPen((31, 119, 180), width=1.5)
+WHOLE_PEN = pg.mkPen((31, 119, 180), width=2)  # whole pixels: no uneven steps without antialiasing
 SELECTION_PEN = pg.mkPen((214, 39, 40), width=1)
 SELECTION_BRUSH = pg.mkBrush(214, 39, 40, 90)
 MIN_EXPORT_WIDTH = 800
@@ -68,6 +71,7 @@ class AnalysisPanel(QWidget):
         self._replacing = False  # cancelling a job we are about to replace or drop: keep no partial
         self._tab_visible = True
         self._started = 0.0
+        self.hints: list[EmptyHint] = []
         self.setObjectName(self.name)
 
         self.controls = QHBoxLayout()
@@ -99,6 +103,9 @@ class AnalysisPanel(QWidget):
         layout.addWidget(self.status)
 
         self.build()
+        for item in self.graphics.ci.items:  # every plot shows its values as they are, however it was made
+            if isinstance(item, pg.PlotItem):
+                plain_axes(item)
         self.controls.addStretch(1)
         for widget in (self.density_box, self.progress_bar, self.cancel_button, self.recompute_button,
                        self.png_button, self.csv_button):
@@ -109,6 +116,8 @@ class AnalysisPanel(QWidget):
         self.state.events.use_mu.connect(self._on_use_mu)
         if self.state.codes is not None:
             self._on_codes(self.state.codes)
+        else:
+            self.show_hints()
 
     # ------------------------------------------------------------------ hooks for subclasses
     def build(self) -> None:
@@ -134,6 +143,18 @@ class AnalysisPanel(QWidget):
     def csv_sheets(self) -> dict[str, CsvSheet]:
         """The numbers behind the panel: sheet name -> (header, rows); the first sheet is the main one."""
         return {}
+
+    def unavailable_reason(self, codes: Codes) -> str | None:
+        """Why this panel has nothing to show for these codes (a VAE panel for a plain autoencoder), or None."""
+        return None
+
+    def idle_hint(self) -> str:
+        """What the empty plot says when codes are there but nothing was computed yet."""
+        return "Computes when this tab is shown"
+
+    def figure_view(self) -> pg.GraphicsLayoutWidget:
+        """The plots a figure of this panel shows (without the controls, tables and gallery)."""
+        return self.graphics
 
     # ------------------------------------------------------------------ helpers for subclasses
     @property
@@ -165,6 +186,34 @@ class AnalysisPanel(QWidget):
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
+
+    def add_hint(self, plot: pg.PlotItem) -> EmptyHint:
+        """Say on ``plot`` what to do while it is empty (see `empty_hint_text`)."""
+        hint = EmptyHint(plot)
+        self.hints.append(hint)
+        return hint
+
+    def empty_hint_text(self) -> str:
+        """The sentence an empty plot shows now: open data, not applicable, computing, or the panel's own."""
+        codes = self.state.codes
+        if codes is None:
+            return f"Open a model and a dataset to see the {self.title.lower()}"
+        reason = self.unavailable_reason(codes)
+        if reason is not None:
+            return reason
+        if self.runner.is_running(self.name):
+            return "Computing…"
+        return self.idle_hint()
+
+    def show_hints(self) -> None:
+        text = self.empty_hint_text()
+        for hint in self.hints:
+            hint.show(text)
+
+    def _draw(self, result: Any) -> None:
+        for hint in self.hints:
+            hint.hide()
+        self.show_result(result)
 
     def _tool_button(self, text: str, slot, tip: str) -> QToolButton:
         button = QToolButton()
@@ -199,6 +248,7 @@ class AnalysisPanel(QWidget):
             return
         job = self.make_job(codes)
         if job is None:
+            self.show_hints()
             return
         self._started = time.perf_counter()
         self._replacing = True
@@ -208,6 +258,8 @@ class AnalysisPanel(QWidget):
         finally:
             self._replacing = False
         self.set_status("computing…")
+        if self.result is None:
+            self.show_hints()
 
     def _drop_job(self) -> None:
         self._replacing = True
@@ -222,6 +274,7 @@ class AnalysisPanel(QWidget):
         self.overlay = None
         self.runner.cancel(self.overlay_name)
         self.clear()
+        self.show_hints()
 
     def is_shown(self) -> bool:
         """On screen: visible, and its dock is not a hidden tab (Qt keeps those "visible")."""
@@ -253,7 +306,7 @@ class AnalysisPanel(QWidget):
     @Slot()
     def redraw(self) -> None:
         if self.result is not None:
-            self.show_result(self.result)
+            self._draw(self.result)
         self.show_overlay(self.overlay)
 
     # ------------------------------------------------------------------ state and runner events
@@ -302,7 +355,7 @@ class AnalysisPanel(QWidget):
         self.set_status(progress.stage + (f": {progress.message}" if progress.message else ""))
         if progress.partial is not None:
             self.result = progress.partial
-            self.show_result(progress.partial)
+            self._draw(progress.partial)
 
     def _idle(self) -> None:
         self.progress_bar.setVisible(False)
@@ -311,7 +364,7 @@ class AnalysisPanel(QWidget):
     def _on_finished(self, result: Any) -> None:
         self._idle()
         self.result = result
-        self.show_result(result)
+        self._draw(result)
         self.set_status(f"ready in {(time.perf_counter() - self._started) * 1000:.0f} ms")
         self.refresh_overlay()
 
@@ -321,6 +374,8 @@ class AnalysisPanel(QWidget):
 
     def _on_failed(self, exc: BaseException) -> bool:
         self._idle()
+        if self.result is None:
+            self.show_hints()
         self.set_status(f"failed: {(str(exc).splitlines() or [type(exc).__name__])[0]}")
         return False  # the runner's reporter tells the user as well
 
@@ -330,41 +385,65 @@ class AnalysisPanel(QWidget):
             return
         if partial is not None:
             self.result = partial
-            self.show_result(partial)
+            self._draw(partial)
+        elif self.result is None:
+            self.show_hints()
         self.set_status("cancelled" + (": showing what was computed" if partial is not None else ""))
 
     # ------------------------------------------------------------------ export
-    def export_png(self, path: str | Path) -> Path:
-        """The whole plot area as a PNG, at least `MIN_EXPORT_WIDTH` pixels wide."""
-        from pyqtgraph.exporters import ImageExporter
+    def figure(self) -> Figure:
+        return Figure(self.title, self.figure_view())
 
-        exporter = ImageExporter(self.graphics.scene())
-        if exporter.parameters()["width"] < MIN_EXPORT_WIDTH:
-            exporter.parameters()["width"] = MIN_EXPORT_WIDTH
-        path = Path(path)
-        exporter.export(str(path))
-        if not path.exists():
-            raise OSError(f"could not write {path}")
-        return path
+    def export_png(self, path: str | Path, width: int | None = None, title: str | None = None,
+                   dpi: float | None = None) -> Path:
+        """The plots as a PNG ``width`` pixels wide (at least `MIN_EXPORT_WIDTH`), with an optional title above
+        and ``dpi`` written into the file (what a word processor sizes it by)."""
+        figure = self.figure()
+        width = max(MIN_EXPORT_WIDTH, int(width or figure.size.width()))
+        return export_figure(figure, Path(path), width=width, heading=title, dpi=dpi)
 
     def export_csv(self, path: str | Path) -> list[Path]:
-        """The first sheet goes to ``path``, every other one beside it as ``<stem>-<sheet>.csv``."""
+        """The first sheet goes to ``path``, every other one beside it as ``<stem>-<sheet>.csv``.
+
+        All or nothing: when one sheet cannot be written, the ones written before it are removed again.
+        """
         sheets = self.csv_sheets()
         if not sheets:
             return []
         path = Path(path)
-        written = []
-        for number, (sheet, (header, rows)) in enumerate(sheets.items()):
-            target = path if number == 0 else path.with_name(f"{path.stem}-{sheet}{path.suffix or '.csv'}")
-            written.append(write_csv(target, header, rows))
+        written: list[Path] = []
+        try:
+            for number, (sheet, (header, rows)) in enumerate(sheets.items()):
+                target = path if number == 0 else path.with_name(f"{path.stem}-{sheet}{path.suffix or '.csv'}")
+                written.append(write_csv(target, header, rows))
+        except OSError:
+            for done in written:
+                done.unlink(missing_ok=True)
+            raise
         return written
 
+    def export_data(self, path: str | Path) -> list[Path]:
+        """The numbers behind the panel by the file's suffix: CSV (one file per sheet) or JSON (one file)."""
+        path = Path(path)
+        if path.suffix.lower() == ".json":
+            sheets = self.csv_sheets()
+            return [write_sheets_json(path, sheets, title=self.title)] if sheets else []
+        return self.export_csv(path)
+
+    def ask_png_options(self) -> FigureOptions | None:
+        """Width, title and DPI of the PNG (None: cancelled). Tests replace this."""
+        figure = self.figure()
+        return ask_figure_options(self, self.title, figure.size, default_options(figure.size))
+
     def ask_export_png(self) -> None:
+        options = self.ask_png_options()
+        if options is None:
+            return
         path, _ = QFileDialog.getSaveFileName(self, f"Export {self.title} as PNG", f"{self.name}.png",
                                               "PNG images (*.png)")
         if path:
             try:
-                self.set_status(f"wrote {self.export_png(path)}")
+                self.set_status(f"wrote {self.export_png(path, options.width, options.heading, options.dpi)}")
             except Exception as exc:  # noqa: BLE001 - any failure is reported, the session goes on
                 self.context.errors.show_error(exc, "PNG export failed")
 

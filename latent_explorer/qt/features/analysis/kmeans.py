@@ -21,10 +21,12 @@ from latent_explorer.qt.features.analysis.base import (
     plot_click_handler,
     with_table,
 )
+from latent_explorer.qt.features.analysis.plotting import labelled_plot, legend_sample, set_legend, set_title
 
 SEED_BRUSH = pg.mkBrush(31, 119, 180, 160)
-MEAN_PEN = pg.mkPen(31, 119, 180, width=1.5)
+MEAN_PEN = pg.mkPen(31, 119, 180, width=2)
 SPREAD_BRUSH = pg.mkBrush(31, 119, 180, 50)
+K_PEN = pg.mkPen(214, 39, 40, style=pg.QtCore.Qt.PenStyle.DashLine)
 
 
 class KMeansPanel(AnalysisPanel):
@@ -49,21 +51,27 @@ class KMeansPanel(AnalysisPanel):
         self.controls.addWidget(self.colour_button)
         self.recompute_button.setVisible(False)
 
-        self.plot = self.graphics.addPlot()
-        self.plot.setLabel("bottom", "number of clusters k (click to choose k for colours)")
-        self.plot.setLabel("left", "inertia (sum of squared distances)")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot = labelled_plot(self.graphics, self.title, "number of clusters k",
+                                  "inertia: sum of squared distances to the nearest centre")
         self.low = pg.PlotDataItem()
         self.high = pg.PlotDataItem()
         self.spread = pg.FillBetweenItem(self.low, self.high, brush=SPREAD_BRUSH)
         self.mean_curve = pg.PlotDataItem(pen=MEAN_PEN)
         self.seed_points = pg.ScatterPlotItem(size=6, brush=SEED_BRUSH, pen=None)
-        self.k_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(214, 39, 40, style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.k_line = pg.InfiniteLine(angle=90, pen=K_PEN)
+        self.spread_sample = legend_sample(pen=pg.mkPen(None), brush=SPREAD_BRUSH)
+        self.k_sample = legend_sample(pen=K_PEN)
         for item in (self.spread, self.mean_curve, self.seed_points):
             self.plot.addItem(item)
         self.plot.addItem(self.k_line, ignoreBounds=True)
         self.k_box.valueChanged.connect(self.k_line.setValue)
+        self.k_box.valueChanged.connect(self._update_legend)
         self.k_line.setValue(self.k_box.value())
+        self.k_line.setVisible(False)
+        self.graphics.setToolTip("Click near a k to choose it for \"Colour scatter\"")
+        self.add_hint(self.plot)
+        for box in (self.first_box, self.last_box, self.step_box, self.seeds_box):
+            box.valueChanged.connect(self._refresh_hint)
         plot_click_handler(self.plot, self._on_plot_click)
         self.table = with_table(self)
         self.table.rowClicked.connect(lambda k: self.k_box.setValue(int(k)))
@@ -80,6 +88,19 @@ class KMeansPanel(AnalysisPanel):
     # ------------------------------------------------------------------ computing
     def ks(self) -> list[int]:
         return k_values(self.first_box.value(), self.last_box.value(), self.step_box.value())
+
+    def idle_hint(self) -> str:
+        try:
+            ks = self.ks()
+        except LatentExplorerError:
+            return "Choose a range of k (from ≤ to), then Run"
+        seeds = self.seeds_box.value()
+        span = f"k = {ks[0]}…{ks[-1]}" if len(ks) > 1 else f"k = {ks[0]}"
+        return f"Run to compute inertia for {span} ({len(ks) * seeds} fits)"
+
+    def _refresh_hint(self, *_args) -> None:
+        if self.result is None:
+            self.show_hints()
 
     def make_job(self, codes: Codes) -> Job | None:
         try:
@@ -105,15 +126,32 @@ class KMeansPanel(AnalysisPanel):
             for item in (self.mean_curve, self.low, self.high):
                 item.setData([], [])
         self.table.set_rows(*sweep.table())
-        self.plot.setTitle(f"{sweep.done} of {sweep.inertia.size} fits ({len(sweep.seeds)} seed"
-                           f"{'s' if len(sweep.seeds) > 1 else ''} per k)")
+        self.k_line.setVisible(True)
+        set_title(self.plot, f"{self.title} against k ({self.latent_name()})",
+                  f"{sweep.done} of {sweep.inertia.size} fits, {len(sweep.seeds)} seed"
+                  f"{'s' if len(sweep.seeds) > 1 else ''} per k")
+        self._update_legend()
+
+    def _update_legend(self, *_args) -> None:
+        if self.result is None:
+            set_legend(self.plot, [])
+            return
+        seeds = len(self.result.seeds)
+        entries = [(self.mean_curve, "mean over seeds" if seeds > 1 else "inertia"),
+                   (self.seed_points, "one fit (k, seed)")]
+        if seeds > 1:
+            entries.append((self.spread_sample, "min … max over seeds"))
+        entries.append((self.k_sample, f"k = {self.k_box.value()} (for colours)"))
+        set_legend(self.plot, entries)
 
     def clear(self) -> None:
         self.seed_points.setData([], [])
         for item in (self.mean_curve, self.low, self.high):
             item.setData([], [])
         self.table.setRowCount(0)
-        self.plot.setTitle(None)
+        self.k_line.setVisible(False)
+        set_title(self.plot, self.title)
+        set_legend(self.plot, [])
 
     # ------------------------------------------------------------------ interaction
     def _on_plot_click(self, x: float, _y: float, _modifiers) -> None:

@@ -23,11 +23,12 @@ from latent_explorer.qt.features.analysis.base import (
     plot_click_handler,
     with_table,
 )
+from latent_explorer.qt.features.analysis.plotting import has_data, labelled_plot, set_legend, set_title
 
 BAR_BRUSH = pg.mkBrush(150, 150, 150)
 X_BRUSH = pg.mkBrush(31, 119, 180)
 Y_BRUSH = pg.mkBrush(255, 127, 14)
-CUMULATIVE_PEN = pg.mkPen(44, 160, 44, width=1.5)
+CUMULATIVE_PEN = pg.mkPen(44, 160, 44, width=2)
 
 
 class PcaSpectrumPanel(AnalysisPanel):
@@ -36,16 +37,18 @@ class PcaSpectrumPanel(AnalysisPanel):
     has_density_toggle = False
 
     def build(self) -> None:
-        self.plot = self.graphics.addPlot()
-        self.plot.setLabel("bottom", "principal component (click: x axis, Shift+click: y axis)")
-        self.plot.setLabel("left", "explained variance ratio")
-        self.plot.showGrid(x=False, y=True, alpha=0.2)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.plot = labelled_plot(self.graphics, self.title, "principal component",
+                                  "fraction of the variance explained", grid=(False, True), legend_at=(10, 10))
+        self.graphics.setToolTip("Click a bar: that component on the scatter's x axis; Shift+click: on its y axis")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=BAR_BRUSH, pen=None)
-        self.cumulative = pg.PlotDataItem(pen=CUMULATIVE_PEN, symbol="o", symbolSize=3)
+        self.cumulative = pg.PlotDataItem(pen=CUMULATIVE_PEN, symbol="o", symbolSize=6, symbolBrush=(44, 160, 44),
+                                          symbolPen=None)
         self.selection_curve = pg.PlotDataItem(pen=SELECTION_PEN, fillLevel=0, brush=SELECTION_BRUSH)
         for item in (self.bars, self.cumulative, self.selection_curve):
             self.plot.addItem(item)
+        self.x_sample = pg.BarGraphItem(x=[], height=[], width=0.8, brush=X_BRUSH, pen=None)
+        self.y_sample = pg.BarGraphItem(x=[], height=[], width=0.8, brush=Y_BRUSH, pen=None)
+        self.add_hint(self.plot)
         plot_click_handler(self.plot, self._on_plot_click)
         self.table = with_table(self)
         self.table.rowClicked.connect(lambda component: self.set_component(int(component) - 1, self._slot()))
@@ -68,27 +71,40 @@ class PcaSpectrumPanel(AnalysisPanel):
 
     # ------------------------------------------------------------------ drawing
     def show_result(self, result: PcaSpectrum) -> None:
-        self.legend.clear()
         k = len(result.ratio)
         self.bars.setOpts(x=np.arange(1, k + 1), height=result.ratio, brushes=self._brushes(k))
         self.cumulative.setData(np.arange(1, k + 1), result.cumulative)
-        self.legend.addItem(self.cumulative, "cumulative")
         self.table.set_rows(*result.table(), highlight=self._on_screen())
-        self.plot.setTitle(f"first component {result.ratio[0]:.1%}; 90 % in {result.components_for(0.9)}, "
-                           f"99 % in {result.components_for(0.99)} of {k} components")
+        set_title(self.plot, f"{self.title} of {self.latent_name()} ({k} components)",
+                  f"first component {result.ratio[0]:.1%}; 90 % of the variance in {result.components_for(0.9)}, "
+                  f"99 % in {result.components_for(0.99)} components")
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        if self.result is None:
+            set_legend(self.plot, [])
+            return
+        entries = [(self.bars, "per component"), (self.cumulative, "cumulative")]
+        view = self.state.view
+        if view.kind == "pca":
+            entries += [(self.x_sample, f"PC{view.i + 1}: scatter x axis"), (self.y_sample, f"PC{view.j + 1}: y axis")]
+        if has_data(self.selection_curve):
+            entries.append((self.selection_curve, "selection, per component"))
+        set_legend(self.plot, entries)
 
     def show_overlay(self, overlay: PcaSpectrum | None) -> None:
         if overlay is None:
             self.selection_curve.setData([], [])
-            return
-        self.selection_curve.setData(np.arange(1, len(overlay.ratio) + 1), overlay.ratio)
+        else:
+            self.selection_curve.setData(np.arange(1, len(overlay.ratio) + 1), overlay.ratio)
+        self._update_legend()
 
     def clear(self) -> None:
-        self.legend.clear()
+        set_legend(self.plot, [])
         self.bars.setOpts(x=[], height=[], brushes=None)
         for item in (self.cumulative, self.selection_curve):
             item.setData([], [])
-        self.plot.setTitle(None)
+        set_title(self.plot, self.title)
         self.table.setRowCount(0)
 
     def _on_screen(self) -> set[int]:

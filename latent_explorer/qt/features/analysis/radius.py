@@ -22,9 +22,12 @@ from latent_explorer.qt.features.analysis.base import (
     step_curve,
     with_table,
 )
+from latent_explorer.qt.features.analysis.plotting import has_data, labelled_plot, legend_sample, set_legend, set_title
 
-OTHER_PEN = pg.mkPen(44, 160, 44, width=1.5)
+OTHER_PEN = pg.mkPen(44, 160, 44, width=2)
 CHI_PEN = pg.mkPen(148, 103, 189, width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
+MEAN_PEN = pg.mkPen(90, 90, 90, width=1.5, style=pg.QtCore.Qt.PenStyle.DotLine)
+CHI_MEAN_PEN = pg.mkPen(148, 103, 189, width=1.5, style=pg.QtCore.Qt.PenStyle.DotLine)
 
 
 class RadiusDensityPanel(AnalysisPanel):
@@ -33,21 +36,21 @@ class RadiusDensityPanel(AnalysisPanel):
 
     def build(self) -> None:
         self.width_box = self.bin_width_box("Bin width in radius (the studies used 0.5 and 0.05); auto: ~100 bins")
-        self.plot = self.graphics.addPlot()
-        self.plot.setLabel("bottom", "radius ‖z‖ (L2)")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.plot = labelled_plot(self.graphics, self.title, "radius ‖z‖ (L2 norm, latent units)", self.count_label())
         self.main_curve = step_curve(np.zeros(1), np.zeros(2), pen=WHOLE_PEN)
         self.other_curve = step_curve(np.zeros(1), np.zeros(2), pen=OTHER_PEN)
         self.chi_curve = pg.PlotDataItem(pen=CHI_PEN)
         self.selection_curve = step_curve(np.zeros(1), np.zeros(2), pen=SELECTION_PEN, brush=SELECTION_BRUSH)
         for item in (self.main_curve, self.other_curve, self.chi_curve, self.selection_curve):
             self.plot.addItem(item)
-        self.mean_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(128, 128, 128, style=pg.QtCore.Qt.PenStyle.DotLine))
-        self.chi_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(148, 103, 189, style=pg.QtCore.Qt.PenStyle.DotLine))
+        self.mean_line = pg.InfiniteLine(angle=90, pen=MEAN_PEN)
+        self.chi_line = pg.InfiniteLine(angle=90, pen=CHI_MEAN_PEN)
+        self.mean_sample = legend_sample(pen=MEAN_PEN)
+        self.chi_mean_sample = legend_sample(pen=CHI_MEAN_PEN)
         for line in (self.mean_line, self.chi_line):
             line.setVisible(False)
             self.plot.addItem(line, ignoreBounds=True)
+        self.add_hint(self.plot)
         self.band = BandSelector(self, self.plot, self._main_radii)
         self.controls.addWidget(self.band.button)
         self.table = with_table(self, (4, 1))
@@ -71,44 +74,59 @@ class RadiusDensityPanel(AnalysisPanel):
 
     # ------------------------------------------------------------------ drawing
     def show_result(self, result: RadiusDensity) -> None:
-        self.legend.clear()
         main = result.main
         width = main.histogram.bin_width
         self.main_curve.setData(main.histogram.edges, self.scaled(main.histogram.counts, width))
-        self.legend.addItem(self.main_curve, f"‖{main.name}‖")
         if len(result.profiles) > 1:
             other = result.profiles[1]
             self.other_curve.setData(other.histogram.edges, self.scaled(other.histogram.counts, width))
-            self.legend.addItem(self.other_curve, f"‖{other.name}‖")
         else:
             self.other_curve.setData([], [])
         reference = result.reference_counts / (result.count * width) if self.density else result.reference_counts
         self.chi_curve.setData(result.reference_r, reference)
-        self.legend.addItem(self.chi_curve, f"chi, {result.dim} dof (N(0, I))")
         self.mean_line.setValue(main.mean)
         self.chi_line.setValue(result.chi_mean)
         for line in (self.mean_line, self.chi_line):
             line.setVisible(True)
         self.plot.setLabel("left", self.count_label())
-        self.plot.setLabel("bottom", f"radius ‖{main.name}‖ (L2)")
-        self.plot.setTitle(f"peak {main.peak:.4g}, mean {main.mean:.4g} — chi mean {result.chi_mean:.4g} "
-                           f"(√d = {np.sqrt(result.dim):.4g})")
+        self.plot.setLabel("bottom", f"radius ‖{main.name}‖ (L2 norm, latent units)")
+        set_title(self.plot, f"{self.title} ‖{main.name}‖ in {result.dim} dimensions",
+                  f"peak {main.peak:.4g}, mean {main.mean:.4g}; chi reference mean {result.chi_mean:.4g} "
+                  f"(√d = {np.sqrt(result.dim):.4g})")
         self.table.set_rows(*result.summary())
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        result: RadiusDensity | None = self.result
+        if result is None:
+            set_legend(self.plot, [])
+            return
+        main = result.main
+        entries = [(self.main_curve, f"‖{main.name}‖, all samples")]
+        if len(result.profiles) > 1:
+            entries.append((self.other_curve, f"‖{result.profiles[1].name}‖, all samples"))
+        entries += [(self.chi_curve, f"chi reference, {result.dim} dof (N(0, I))"),
+                    (self.mean_sample, f"data mean ‖{main.name}‖ = {main.mean:.4g}"),
+                    (self.chi_mean_sample, f"chi reference mean = {result.chi_mean:.4g}")]
+        if has_data(self.selection_curve):
+            entries.append((self.selection_curve, f"selection, ‖{main.name}‖"))
+        set_legend(self.plot, entries)
 
     def show_overlay(self, overlay) -> None:
         if overlay is None or self.result is None:
             self.selection_curve.setData([], [])
-            return
-        hist = self.result.main.histogram
-        self.selection_curve.setData(hist.edges, self.scaled(overlay, hist.bin_width))
+        else:
+            hist = self.result.main.histogram
+            self.selection_curve.setData(hist.edges, self.scaled(overlay, hist.bin_width))
+        self._update_legend()
 
     def clear(self) -> None:
-        self.legend.clear()
+        set_legend(self.plot, [])
         for item in (self.main_curve, self.other_curve, self.chi_curve, self.selection_curve):
             item.setData([], [])
         for line in (self.mean_line, self.chi_line):
             line.setVisible(False)
-        self.plot.setTitle(None)
+        set_title(self.plot, self.title)
         self.table.setRowCount(0)
         self.band.reset()
 

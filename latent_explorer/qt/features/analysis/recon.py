@@ -30,6 +30,7 @@ from latent_explorer.qt.features.analysis.base import (
     CsvSheet,
     step_curve,
 )
+from latent_explorer.qt.features.analysis.plotting import has_data, labelled_plot, set_legend, set_title
 
 TILE_HEIGHT = 72
 GAP = 2
@@ -49,13 +50,14 @@ class ReconErrorPanel(AnalysisPanel):
         self.count_box.valueChanged.connect(self.compute)
         self.controls.addWidget(QLabel("worst"))
         self.controls.addWidget(self.count_box)
-        self.plot = self.graphics.addPlot()
-        self.plot.setLabel("bottom", "reconstruction error (mean squared error per pixel)")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot = labelled_plot(self.graphics, self.title,
+                                  "reconstruction error: mean squared error per pixel (intensities in 0…1)",
+                                  self.count_label())
         self.curve = step_curve(np.zeros(1), np.zeros(2))
         self.selection_curve = step_curve(np.zeros(1), np.zeros(2), pen=SELECTION_PEN, brush=SELECTION_BRUSH)
         self.plot.addItem(self.curve)
         self.plot.addItem(self.selection_curve)
+        self.add_hint(self.plot)
         self.band = BandSelector(self, self.plot, self._errors)
         self.controls.addWidget(self.band.button)
         self.gallery = QListWidget()
@@ -101,8 +103,11 @@ class ReconErrorPanel(AnalysisPanel):
         hist = stats.histogram
         self.curve.setData(hist.edges, self.scaled(hist.counts, hist.bin_width))
         self.plot.setLabel("left", self.count_label())
-        self.plot.setTitle(f"mean {stats.mean:.4g}, median {stats.median:.4g}, 99th percentile {stats.p99:.4g}, "
-                           f"max {stats.max:.4g}")
+        measured = "decode(μ)" if self.state.codes is not None and self.state.codes.is_variational else "decode(z)"
+        set_title(self.plot, f"{self.title} of {measured}",
+                  f"mean {stats.mean:.4g}, median {stats.median:.4g}, 99th percentile {stats.p99:.4g}, "
+                  f"max {stats.max:.4g}")
+        self._update_legend()
         self.gallery.clear()
         for entry in gallery:
             item = QListWidgetItem(QIcon(QPixmap.fromImage(_tile(entry.image, entry.reconstruction))),
@@ -116,14 +121,26 @@ class ReconErrorPanel(AnalysisPanel):
     def show_overlay(self, overlay) -> None:
         if overlay is None or self.result is None:
             self.selection_curve.setData([], [])
+        else:
+            hist = self.result[0].histogram
+            self.selection_curve.setData(hist.edges, self.scaled(overlay, hist.bin_width))
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        if self.result is None:
+            set_legend(self.plot, [])
             return
-        hist = self.result[0].histogram
-        self.selection_curve.setData(hist.edges, self.scaled(overlay, hist.bin_width))
+        entries = [(self.curve, f"all samples ({len(self.state.codes):,})" if self.state.codes is not None
+                    else "all samples")]
+        if has_data(self.selection_curve):
+            entries.append((self.selection_curve, f"selection ({len(self.state.selection):,})"))
+        set_legend(self.plot, entries)
 
     def clear(self) -> None:
         self.curve.setData([], [])
         self.selection_curve.setData([], [])
-        self.plot.setTitle(None)
+        set_title(self.plot, self.title)
+        set_legend(self.plot, [])
         self.gallery.clear()
         self.band.reset()
 

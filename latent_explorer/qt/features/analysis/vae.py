@@ -28,12 +28,17 @@ from latent_explorer.qt.features.analysis.base import (
     CsvSheet,
     step_curve,
 )
+from latent_explorer.qt.features.analysis.plotting import has_data, labelled_plot, set_legend, set_title
 from latent_explorer.qt.features.analysis.table import NumericTable
 
 ACTIVE_BRUSH = pg.mkBrush(31, 119, 180)
 INACTIVE_BRUSH = pg.mkBrush(190, 190, 190)
 SIGMA_PEN = pg.mkPen(214, 39, 40, 200, width=1)
 MAX_SIGMA_BARS = 5000
+LOGVAR_TITLE = "Posterior logvar (all elements)"
+KL_TITLE = "KL per dimension"
+OFFSET_TITLE = "Sampling offset |z − μ| (all elements)"
+RADIUS_TITLE = "Radius from z against from μ"
 
 
 class PosteriorPanel(AnalysisPanel):
@@ -54,12 +59,16 @@ class PosteriorPanel(AnalysisPanel):
         self.not_vae = QLabel("needs a VAE (an encoder giving mu and logvar)")
         self.controls.addWidget(self.not_vae)
 
-        self.logvar_plot = self.graphics.addPlot(title="logvar (all elements)")
-        self.kl_plot = self.graphics.addPlot(title="KL per dimension (blue: active units)")
-        self.graphics.nextRow()
-        self.offset_plot = self.graphics.addPlot(title="|z − mu| (all elements)")
-        self.radius_plot = self.graphics.addPlot(title="| ‖z‖ − ‖mu‖ | / ‖mu‖")
-        self.kl_plot.setLabel("bottom", "dimension")
+        self.logvar_plot = labelled_plot(self.graphics, LOGVAR_TITLE, "logvar = log σ² of the posterior",
+                                         "elements per bin", row=0, col=0)
+        self.kl_plot = labelled_plot(self.graphics, KL_TITLE, "latent dimension",
+                                     "mean KL(q(z|x) ‖ N(0, 1)) in nats", row=0, col=1, grid=(False, True))
+        self.offset_plot = labelled_plot(self.graphics, OFFSET_TITLE, "|z − μ| (latent units)",
+                                         "elements per bin", row=1, col=0)
+        self.radius_plot = labelled_plot(self.graphics, RADIUS_TITLE, "relative difference |‖z‖ − ‖μ‖| / ‖μ‖",
+                                         "samples per bin", row=1, col=1)
+        self.active_sample = pg.BarGraphItem(x=[], height=[], width=0.8, brush=ACTIVE_BRUSH, pen=None)
+        self.inactive_sample = pg.BarGraphItem(x=[], height=[], width=0.8, brush=INACTIVE_BRUSH, pen=None)
         self.logvar_curve = step_curve(np.zeros(1), np.zeros(2))
         self.logvar_selection = step_curve(np.zeros(1), np.zeros(2), pen=SELECTION_PEN, brush=SELECTION_BRUSH)
         self.offset_curve = step_curve(np.zeros(1), np.zeros(2))
@@ -71,6 +80,7 @@ class PosteriorPanel(AnalysisPanel):
                             (self.radius_plot, (self.radius_curve,)), (self.kl_plot, (self.kl_bars,))):
             for item in items:
                 plot.addItem(item)
+            self.add_hint(plot)
 
         tables = QSplitter(Qt.Orientation.Horizontal)
         self.summary_table = NumericTable()
@@ -91,6 +101,11 @@ class PosteriorPanel(AnalysisPanel):
         self._set_enabled(False)
 
     # ------------------------------------------------------------------ computing
+    def unavailable_reason(self, codes: Codes) -> str | None:
+        if codes.is_variational:
+            return None
+        return "Needs a VAE: this model's encoder gives z only (no μ and logvar to describe)"
+
     def make_job(self, codes: Codes) -> Job | None:
         self._set_enabled(codes.is_variational)
         if not codes.is_variational:
@@ -126,11 +141,17 @@ class PosteriorPanel(AnalysisPanel):
         if len(relative):
             counts, edges = np.histogram(relative, bins=60)
             self.radius_curve.setData(edges, self.scaled(counts, float(edges[1] - edges[0])))
-        self.logvar_plot.setTitle(f"logvar: min {stats.logvar_min:.3g}, max {stats.logvar_max:.3g}, "
-                                  f"mean {stats.logvar_mean:.3g}")
-        self.kl_plot.setTitle(f"KL per dimension: {stats.kl_total:.4g} nats; "
-                              f"{stats.active_count} of {d} active (blue)")
-        self.offset_plot.setTitle(f"|z − mu|: max {stats.offset_max:.3g}, mean {stats.offset_mean:.3g}")
+            set_title(self.radius_plot, RADIUS_TITLE, f"median {np.median(relative):.3g}, max {relative.max():.3g}")
+        else:
+            self.radius_curve.setData([], [])
+            set_title(self.radius_plot, RADIUS_TITLE)
+        set_title(self.logvar_plot, LOGVAR_TITLE, f"min {stats.logvar_min:.3g}, max {stats.logvar_max:.3g}, "
+                                                  f"mean {stats.logvar_mean:.3g}")
+        set_title(self.kl_plot, KL_TITLE, f"{stats.kl_total:.4g} nats in all; {stats.active_count} of {d} active")
+        set_title(self.offset_plot, OFFSET_TITLE, f"max {stats.offset_max:.3g}, mean {stats.offset_mean:.3g}")
+        for plot in (self.logvar_plot, self.kl_plot, self.offset_plot, self.radius_plot):
+            self._label_counts(plot)
+        self._update_legends()
         self.summary_table.set_rows(*stats.summary())
         self.dims_table.set_rows(*stats.per_dimension(), highlight=set(np.flatnonzero(stats.active).tolist()))
 
@@ -138,16 +159,44 @@ class PosteriorPanel(AnalysisPanel):
         if overlay is None or self.result is None:
             self.logvar_selection.setData([], [])
             self.offset_selection.setData([], [])
+        else:
+            lv, off = self.result.logvar_histogram, self.result.offset_histogram
+            self.logvar_selection.setData(lv.edges, self.scaled(overlay[0], lv.bin_width))
+            self.offset_selection.setData(off.edges, self.scaled(overlay[1], off.bin_width))
+        self._update_legends()
+
+    def _label_counts(self, plot: pg.PlotItem) -> None:
+        if plot is self.kl_plot:
             return
-        lv, off = self.result.logvar_histogram, self.result.offset_histogram
-        self.logvar_selection.setData(lv.edges, self.scaled(overlay[0], lv.bin_width))
-        self.offset_selection.setData(off.edges, self.scaled(overlay[1], off.bin_width))
+        unit = "samples" if plot is self.radius_plot else "elements"
+        plot.setLabel("left", "density" if self.density else f"{unit} per bin")
+
+    def _update_legends(self) -> None:
+        stats: PosteriorStatistics | None = self.result
+        if stats is None:
+            for plot in (self.logvar_plot, self.kl_plot, self.offset_plot, self.radius_plot):
+                set_legend(plot, [])
+            return
+        for plot, whole, selection in ((self.logvar_plot, self.logvar_curve, self.logvar_selection),
+                                       (self.offset_plot, self.offset_curve, self.offset_selection)):
+            entries = [(whole, "all samples × dimensions")]
+            if has_data(selection):
+                entries.append((selection, "selection"))
+            set_legend(plot, entries)
+        active = int(stats.active_count)
+        set_legend(self.kl_plot, [(self.active_sample, f"active unit ({active})"),
+                                  (self.inactive_sample, f"inactive unit ({len(stats.kl_per_dim) - active})")])
+        set_legend(self.radius_plot, [(self.radius_curve, "all samples")])
 
     def clear(self) -> None:
         for item in (self.logvar_curve, self.logvar_selection, self.offset_curve, self.offset_selection,
                      self.radius_curve):
             item.setData([], [])
         self.kl_bars.setOpts(x=[], height=[], brushes=None)
+        for plot, title in ((self.logvar_plot, LOGVAR_TITLE), (self.kl_plot, KL_TITLE),
+                            (self.offset_plot, OFFSET_TITLE), (self.radius_plot, RADIUS_TITLE)):
+            set_title(plot, title)
+            set_legend(plot, [])
         self.summary_table.setRowCount(0)
         self.dims_table.setRowCount(0)
         codes = self.state.codes

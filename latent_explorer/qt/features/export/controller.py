@@ -1,5 +1,8 @@
-"""File ▸ Export: every plot and panel as PNG (1×, 2×, 4×, or a chosen width), SVG or PDF, the clipboard, and
-the data behind the view (coordinates, selection, codes) as CSV or ``.npz``.
+"""File ▸ Export: every plot and panel as PNG (1×, 2×, 4×, a chosen width, or a chosen width with a title and a
+DPI), SVG or PDF, the clipboard, and the data behind the view (coordinates, selection, codes) as CSV or ``.npz``.
+
+"Export Scatter Figure…" asks the width, title and DPI first: the scatter on screen is a few hundred pixels
+wide and has no title, which is not what a figure for a paper needs.
 
 Figures are discovered when the menu opens (`figure_export.window_figures`), so panels added later are listed
 without registering anything; each pyqtgraph view also gets "Export Figure" and "Copy Figure" in its context menu.
@@ -35,11 +38,13 @@ from latent_explorer.qt.figure_export import (
     graphics_views,
     window_figures,
 )
+from latent_explorer.qt.figure_options import FigureOptions, ask_figure_options, default_options
 
 EXPORT_JOB = "export"
 FIGURE_FILTERS = {".png": "PNG image (*.png)", ".svg": "SVG vector image (*.svg)", ".pdf": "PDF document (*.pdf)"}
 TABLE_FILTER = "CSV table (*.csv);;NumPy archive (*.npz)"
 PNG_SCALES = ((1, "PNG…"), (2, "PNG 2× (print)…"), (4, "PNG 4× (print)…"))
+VIEW_NAMES = {"tsne": "t-SNE", "umap": "UMAP"}
 
 
 def _safe_name(title: str) -> str:
@@ -110,6 +115,7 @@ class ExportController(QObject):
         for scale, text in PNG_SCALES:
             menu.addAction(text).triggered.connect(lambda checked=False, s=scale: self.ask_export(fig, ".png", s))
         menu.addAction("PNG at Width…").triggered.connect(lambda: self.ask_export_width(fig))
+        menu.addAction("PNG with Width, Title and DPI…").triggered.connect(lambda: self.ask_export_with_options(fig))
         menu.addAction("SVG…").triggered.connect(lambda: self.ask_export(fig, ".svg"))
         menu.addAction("PDF…").triggered.connect(lambda: self.ask_export(fig, ".pdf"))
         menu.addSeparator()
@@ -161,16 +167,38 @@ class ExportController(QObject):
         if ok:
             self.ask_export(fig, ".png", width=width)
 
-    def ask_export_scatter(self) -> None:
-        path = self.ask_save_path("Export the scatter", ";;".join(FIGURE_FILTERS.values()), "scatter.png")
-        if path is not None:
-            self.export(self.scatter_figure(), path)
+    def ask_options(self, fig: Figure, options: FigureOptions) -> FigureOptions | None:
+        """The export dialog (width, title, DPI); None when cancelled. Tests replace this."""
+        return ask_figure_options(self.window, fig.title, fig.size, options)
 
-    def export(self, fig: Figure, path: str | Path, scale: float | None = None,
-               width: int | None = None) -> Path | None:
+    def scatter_title(self) -> str:
+        """A title that says what the scatter shows: the dataset, the view and the colouring."""
+        state = self.state
+        view = state.view
+        parts = [state.dataset.name] if state.dataset is not None else []
+        parts.append(view.label() if view.kind in ("raw", "pca") else VIEW_NAMES.get(view.kind, view.kind))
+        title = " — ".join(parts)
+        return f"{title}, coloured by {state.color_by}" if state.color_by not in (None, "", "none") else title
+
+    def ask_export_with_options(self, fig: Figure, title: str = "", filters: str | None = None) -> Path | None:
+        """Width, title and DPI, then the file (PNG, or SVG/PDF where ``filters`` offer them)."""
+        options = self.ask_options(fig, default_options(fig.size, title))
+        if options is None:
+            return None
+        path = self.ask_save_path(f"Export {fig.title}", filters or FIGURE_FILTERS[".png"],
+                                  f"{_safe_name(fig.title)}-{options.width}px.png")
+        if path is None:
+            return None
+        return self.export(fig, path, width=options.width, heading=options.heading, dpi=options.dpi)
+
+    def ask_export_scatter(self) -> None:
+        self.ask_export_with_options(self.scatter_figure(), self.scatter_title(), ";;".join(FIGURE_FILTERS.values()))
+
+    def export(self, fig: Figure, path: str | Path, scale: float | None = None, width: int | None = None,
+               heading: str | None = None, dpi: float | None = None) -> Path | None:
         """Write one figure; errors (unknown format, unwritable folder) go to the user, the app stays as it was."""
         try:
-            written = export_figure(fig, path, scale, width)
+            written = export_figure(fig, path, scale, width, heading, dpi)
         except LatentExplorerError as exc:
             self.context.errors.show_error(exc, "Export failed")
             return None

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from latent_explorer.core.errors import LatentExplorerError
 from latent_explorer.core.interpolation import (
@@ -33,6 +33,7 @@ PNG_FILTER = "PNG image (*.png)"
 GIF_FILTER = "Animated GIF (*.gif)"
 NPZ_FILTER = "NumPy archive (*.npz)"
 STRIP_SCALE = 3  # pixels per image pixel in the exported strip
+STRIP_COLUMNS = 16  # frames per line of the exported strip: a long path wraps into blocks a page wide
 GIF_SCALE = 4
 
 
@@ -49,6 +50,7 @@ class PathFiles(QObject):
         self.context = context
         self.panel = panel
         self.last_folder: Path | None = None
+        self.strip_columns = STRIP_COLUMNS  # the last choice, offered again
 
     # ------------------------------------------------------------------ dialogs
     def ask_file(self, save: bool, title: str, filters: str, suggested: str = "") -> Path | None:
@@ -62,6 +64,13 @@ class PathFiles(QObject):
         path = Path(chosen)
         self.last_folder = path.parent
         return path
+
+    def ask_columns(self) -> int | None:
+        """Frames per line of the exported filmstrip (0: one line), or None when cancelled. Tests replace this."""
+        value, ok = QInputDialog.getInt(self.context.parent, "Export filmstrip as PNG",
+                                        "Frames per line (longer paths wrap into blocks; 0: one line):",
+                                        self.strip_columns, 0, 10_000, 1)
+        return value if ok else None
 
     def _report(self, exc: Exception, title: str) -> None:
         self.context.errors.show_error(exc, title)
@@ -96,6 +105,12 @@ class PathFiles(QObject):
         return self._ask_and_run("Save path as JSON", JSON_FILTER, ".json", self.save_json)
 
     def ask_png(self) -> Path | None:
+        if self._entry() is None:
+            return None
+        columns = self.ask_columns()
+        if columns is None:
+            return None
+        self.strip_columns = columns
         return self._ask_and_run("Export filmstrip as PNG", PNG_FILTER, ".png", self.export_png)
 
     def ask_gif(self) -> Path | None:
@@ -131,8 +146,10 @@ class PathFiles(QObject):
         entry.path.save(file)
         self.panel.say(f"path saved: {file}")
 
-    def export_png(self, file: str | Path, entry: PathEntry) -> None:
-        save_strip_png(file, self.panel.full_strip(entry), scale=STRIP_SCALE)
+    def export_png(self, file: str | Path, entry: PathEntry, columns: int | None = None) -> None:
+        """Every row of the strip, ``columns`` frames per line (default: the last choice; 0: one line)."""
+        columns = self.strip_columns if columns is None else columns
+        save_strip_png(file, self.panel.full_strip(entry), scale=STRIP_SCALE, columns=columns or None)
         self.panel.say(f"filmstrip saved: {file}")
 
     def export_gif(self, file: str | Path, entry: PathEntry) -> int:
