@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QWidget
 
 from latent_explorer import __version__
 from latent_explorer.core.models import demo_models
@@ -25,6 +25,7 @@ from latent_explorer.qt.reporter import StatusReporter
 from latent_explorer.qt.scatter import LatentScatter
 from latent_explorer.qt.sources import SourceLoader
 from latent_explorer.qt.view_controller import ViewController
+from latent_explorer.qt.wheel_guard import install_wheel_guard
 from latent_explorer.workers.runner import JobRunner
 
 CLOSE_WAIT_MS = 1000  # closing waits this long for jobs to stop at their next step; a hung model's daemon
@@ -36,6 +37,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: QSettings | None = None, features: tuple[Feature, ...] = FEATURES):
         super().__init__()
+        install_wheel_guard(QApplication.instance())
         self.setWindowTitle(f"Latent Explorer {__version__}")
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)

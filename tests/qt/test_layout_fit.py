@@ -163,3 +163,28 @@ def test_switching_back_to_explore_restores_its_docks(window, qtbot):
     visible = {name for name, dock in window.docks.items() if not dock.isHidden()}
     assert visible == {name for name, spec in window.layout_docks.specs.items() if shown_in(spec, EXPLORE)}
     assert window.layout_docks.layout_actions[EXPLORE].isChecked()
+
+
+def test_the_decoder_keeps_its_width_and_scroll_position_while_its_texts_change(window, qtbot):
+    """Its texts (meter, status) change on every click: neither the dock's width nor, where the screen is too
+    low and the dock scrolls, its scroll position may follow them."""
+    window.layout_docks.default_layout(QSize(1366, 560))
+    settle(qtbot)
+    decoder, scroll = window.panel("decoder"), window.docks["decoder"].widget()
+    width = decoder.minimumSizeHint().width()
+    assert scroll.verticalScrollBar().maximum() > 0  # this low, the decoder scrolls
+    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
+    position = scroll.verticalScrollBar().value()
+
+    def tabs_y() -> int:  # where the decoder's tabs are on screen
+        return decoder.tabs.mapTo(scroll.viewport(), QPoint(0, 0)).y()
+
+    where = tabs_y()
+    for score, status in ((0.41, "ready"), (17.5, "a much longer status line that wraps " * 4), (None, ""),
+                          (123.0, "ready")):
+        decoder.meter.set_score(score)
+        decoder.status.setText(status)
+        settle(qtbot)
+        assert decoder.minimumSizeHint().width() == width
+        assert scroll.verticalScrollBar().value() == position
+        assert tabs_y() == where
