@@ -23,8 +23,9 @@ BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
 class DockSpec:
     """A dock: ``name`` is stable (the saved layout refers to it); docks are placed by ``order`` in each area.
 
-    Right and bottom docks share one tab group per area (the lowest order is the tab in front); left docks
-    stay stacked.
+    The docks of one area share one tab group (the lowest order is the tab in front). ``layouts`` names the
+    named layouts (`qt/layouts.py`: "explore", "decode", "analyse") that show the dock; empty means the
+    area's default (left: explore and analyse; right: explore and decode; bottom: analyse).
     """
 
     name: str
@@ -32,6 +33,7 @@ class DockSpec:
     area: Qt.DockWidgetArea
     order: int
     visible: bool = True
+    layouts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,15 @@ class Feature:
     provides: tuple[str, ...] = ()
 
 
+# the way the window arranges its docks (tab groups, corners, named layouts): a layout saved by a window that
+# arranged them otherwise is not restored. Change it whenever qt/docks.py or qt/layouts.py place docks anew.
+ARRANGEMENT = "tabbed sides, named layouts"
+
+
 def layout_version(docks: Iterable[DockSpec]) -> str:
-    """A saved window layout is restored only when it was saved with the same docks in the same places."""
-    text = ";".join(f"{d.name}|{int(d.area.value)}|{d.order}" for d in sorted(docks, key=lambda d: d.name))
+    """A saved window layout is restored only when it was saved with the same docks in the same places,
+    arranged the same way (`ARRANGEMENT`)."""
+    text = ";".join(f"{d.name}|{int(d.area.value)}|{d.order}|{','.join(d.layouts)}"
+                    for d in sorted(docks, key=lambda d: d.name))
+    text = f"{ARRANGEMENT};{text}"
     return hashlib.sha1(text.encode()).hexdigest()[:12]

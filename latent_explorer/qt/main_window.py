@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QWidget
 
 from latent_explorer import __version__
 from latent_explorer.core.models import demo_models
@@ -25,6 +25,7 @@ from latent_explorer.qt.reporter import StatusReporter
 from latent_explorer.qt.scatter import LatentScatter
 from latent_explorer.qt.sources import SourceLoader
 from latent_explorer.qt.view_controller import ViewController
+from latent_explorer.qt.wheel_guard import install_wheel_guard
 from latent_explorer.workers.runner import JobRunner
 
 CLOSE_WAIT_MS = 1000  # closing waits this long for jobs to stop at their next step; a hung model's daemon
@@ -36,8 +37,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: QSettings | None = None, features: tuple[Feature, ...] = FEATURES):
         super().__init__()
+        install_wheel_guard(QApplication.instance())
         self.setWindowTitle(f"Latent Explorer {__version__}")
-        self.resize(1400, 900)
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
         self.settings = settings or QSettings()
@@ -52,7 +53,7 @@ class MainWindow(QMainWindow):
         self.view_controller = ViewController(self, self.state, self.runner, self.scatter, self.reporter)
         self.sources = SourceLoader(self.state, self.runner, self.settings, self.reporter, self,
                                     self.view_controller.load_coordinates)
-        self.layout_docks = WindowDocks(self, self.menus.menus["view"])
+        self.layout_docks = WindowDocks(self, self.menus)
         self._build_status_bar()
         self._build_menus()
         self.context = FeatureContext(state=self.state, view=self.view_controller, scatter=self.scatter,
@@ -128,6 +129,10 @@ class MainWindow(QMainWindow):
     def raise_panel(self, name: str) -> None:
         self.layout_docks.raise_dock(name)
 
+    def apply_layout(self, name: str) -> None:
+        """Switch to a named layout ("explore", "decode", "analyse"; View ▸ Layout)."""
+        self.layout_docks.apply_layout(name)
+
     def set_central(self, widget: QWidget) -> None:
         self.central = widget
         self.setCentralWidget(widget)
@@ -185,13 +190,14 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ layout and closing
     def _restore_layout(self) -> None:
+        """The arrangement saved on close, if it was saved with the same docks arranged the same way."""
         geometry = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
-        if geometry is None or state is None or self.settings.value("window/layout") != LAYOUT_VERSION:
+        if (geometry is None or state is None or self.settings.value("window/layout") != LAYOUT_VERSION
+                or not self.restoreGeometry(geometry) or not self.restoreState(state)):
             self.layout_docks.default_layout()
             return
-        self.restoreGeometry(geometry)
-        self.restoreState(state)
+        self.layout_docks.restored(str(self.settings.value("window/layout-name", "")))
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.closing.emit()
@@ -199,6 +205,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("window/layout", LAYOUT_VERSION)
+        self.settings.setValue("window/layout-name", self.layout_docks.current)
         self.view_controller.shutdown()
         self.runner.shutdown(CLOSE_WAIT_MS)
         super().closeEvent(event)

@@ -16,7 +16,7 @@ MENU_LAYOUT: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("file", "&File", ("open", "interpolation", "session", "export", "quit")),
     ("edit", "&Edit", ("undo", "selection", "settings")),
     ("demos", "&Demos", ("models",)),
-    ("view", "&View", ("docks", "theme")),
+    ("view", "&View", ("layout", "docks", "theme")),
     ("help", "&Help", ("shortcuts", "about")),
 )
 ANCHORS: tuple[str, ...] = tuple(f"{menu}.{section}" for menu, _, sections in MENU_LAYOUT for section in sections)

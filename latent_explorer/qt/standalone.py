@@ -33,5 +33,5 @@ def standalone_context(parent: QMainWindow, settings: QSettings, scatter: Any = 
     menus = MenuAnchors(parent.menuBar(), parent)
     sources = SourceLoader(state, runner, settings, reporter, parent, view.load_coordinates)
     return FeatureContext(state=state, view=view, scatter=scatter, jobs=runner, settings=settings, errors=reporter,
-                          sources=sources, menus=menus, docks=WindowDocks(parent, menus.menus["view"]),
+                          sources=sources, menus=menus, docks=WindowDocks(parent, menus),
                           parent=parent)

@@ -209,7 +209,7 @@ def test_hovering_a_frame_and_playing_mark_the_path(window, qtbot):
     entry = panel.add_path(LatentPath("p", [[-1.0, -0.5], [1.0, 0.5]], view=view_of(window)))
     wait_strip(qtbot, entry)
     strip = panel.strip_view
-    window.docks["paths"].raise_()
+    window.raise_panel("paths")  # shown only in the Decode layout: raising shows it
     QApplication.processEvents()
     assert strip.frame_px() >= 4
     shown = strip.shown_frames(0)  # every k-th frame when the dock is narrow, always the first and the last

@@ -24,6 +24,8 @@ class OffDataBar(QWidget):
         self.label.setToolTip("Mean distance from the current z to its k nearest codes, in units of the typical "
                               "nearest-neighbour distance among the codes: about 1 or less on the data, high "
                               "in empty space.")
+        # as wide as its longest text, so that the panel's width does not follow the score
+        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("99.99× (near the data, k=99)"))
         layout.addWidget(QLabel("Off the data"))
         layout.addWidget(self.bar, 1)
         layout.addWidget(self.label)

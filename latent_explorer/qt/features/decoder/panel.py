@@ -134,6 +134,8 @@ class DecoderPanel(QWidget):
         layout.addLayout(row)
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        # two lines whatever it says: a status that grows would move the tabs below it between two clicks
+        self.status.setFixedHeight(2 * self.status.fontMetrics().lineSpacing() + 2)
         layout.addWidget(self.status)
 
         self.tabs = QTabWidget()

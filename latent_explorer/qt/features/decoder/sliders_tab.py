@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -124,7 +125,7 @@ class SliderTab(QWidget):
         top.addWidget(self.filter_edit, 1)
         layout.addLayout(top)
 
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()
         self.from_selected_button = QPushButton("Selected point")
         self.from_selected_button.setToolTip("Set every slider from the selected point's code")
         self.mean_button = QPushButton("Mean")
@@ -134,9 +135,9 @@ class SliderTab(QWidget):
         self.extend_button.setToolTip("Widen every slider's range by half its width on each side")
         self.reset_ranges_button = QPushButton("Data ranges")
         self.reset_ranges_button.setToolTip("Back to the data's 0.5–99.5 percentiles")
-        for button in (self.from_selected_button, self.mean_button, self.zero_button, self.extend_button,
-                       self.reset_ranges_button):
-            buttons.addWidget(button)
+        for n, button in enumerate((self.from_selected_button, self.mean_button, self.zero_button,
+                                    self.extend_button, self.reset_ranges_button)):
+            buttons.addWidget(button, n // 3, n % 3)  # two rows: the dock stays narrow enough for a laptop
         layout.addLayout(buttons)
 
         self.scroll = QScrollArea()

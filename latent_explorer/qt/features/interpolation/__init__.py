@@ -21,5 +21,5 @@ def install(context: FeatureContext) -> dict[str, PathsPanel]:
     return {"paths": panel}
 
 
-FEATURE = Feature("interpolation", install, docks=(DockSpec("paths", "Paths", BOTTOM, 70),),
+FEATURE = Feature("interpolation", install, docks=(DockSpec("paths", "Paths", BOTTOM, 70, layouts=("decode",)),),
                   menus=("file.interpolation",), needs=("decoder",), provides=("interpolation",))
