@@ -46,8 +46,9 @@ def add_figure_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dpi", type=number(1.0, 10_000.0, what="a resolution in dots per inch"),
                    help="resolution written into the PNG (e.g. 300: printed at width/300 inches; default: "
                         "96 × scale, the on-screen size)")
-    p.add_argument("--data-out", help="with --panel: write the numbers behind the panel (its tables) as .csv "
-                                      "(one file per table, beside the first) or .json (all in one)")
+    p.add_argument("--data-out", help="write the numbers behind the figure: a panel's tables, or the scatter's "
+                                      "coordinates and labels; .csv (one file per table, beside the first) or "
+                                      ".json (all in one)")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--scale", type=number(0.0, 16.0, above=True, what="a scale"),
                       help="pixels per screen pixel: 2 or 4 for print (PNG; vector formats: resolution of the "
@@ -108,11 +109,6 @@ def cmd_figure(args: argparse.Namespace) -> int:
     for option in ("out", "filmstrip", "data_out"):
         if getattr(args, option):
             check_output(getattr(args, option), figure_inputs(args), option=f"--{option.replace('_', '-')}")
-    if args.data_out and not args.panel:
-        from latent_explorer.qt.headless import FigureError
-
-        raise FigureError("--data-out writes the numbers behind an analysis panel",
-                          hint="add --panel (e.g. radius, axes, pca, kmeans, recon, vae)")
     if args.session is not None:
         refuse_session_code(args)
     if args.filmstrip:

@@ -8,7 +8,8 @@ waits for the background jobs (PCA, t-SNE, a panel's analysis), and renders the 
 An analysis panel is drawn as its plots alone at the requested size (not squeezed above its table as in a
 dock), after running what it needs — also what it computes only on request in the window (the KMeans sweep).
 A panel that does not apply to the codes (the VAE posterior of a plain autoencoder) is refused, and
-``data_out`` writes the numbers behind the panel (the tables its CSV export writes) as CSV or JSON.
+``data_out`` writes the numbers behind the figure as CSV or JSON: a panel's tables (those its CSV export
+writes), or the scatter's coordinates (index, x, y, label), so a paper's table is rebuilt without the window.
 """
 
 from __future__ import annotations
@@ -289,17 +290,34 @@ def _fresh_axes(app, widget) -> None:
         app.processEvents()
 
 
-def _write_outputs(request: FigureRequest, figure: bytes, panel) -> Path:
-    """Write the panel's numbers, then the figure: all or nothing (a failed figure removes the numbers again)."""
+def _scatter_sheets(window) -> dict[str, tuple[list[str], list[list]]]:
+    """The scatter's numbers: one row per point, its index, its two coordinates (named as on the axes), its label."""
+    from latent_explorer.core.export import coordinates_table
+
+    controller, view = window.view_controller, window.state.view
+    xy = controller.xy
+    if xy is None:
+        raise FigureError("the view has no coordinates to write")
+    names = {"pca": (f"PC{view.i + 1}", f"PC{view.j + 1}"), "raw": (f"z{view.i}", f"z{view.j}")}
+    labels = controller.labels()
+    table = coordinates_table(xy, None, *(labels if labels is not None else (None, None)),
+                              axis_names=names.get(view.kind, ("x", "y")))
+    columns = list(table)
+    return {"coordinates": (columns, [list(row) for row in zip(*(table[c].tolist() for c in columns), strict=True)])}
+
+
+def _write_outputs(request: FigureRequest, figure: bytes, sheets: dict, title: str) -> Path:
+    """Write the numbers, then the figure: all or nothing (a failed figure removes the numbers again)."""
+    from latent_explorer.core.analysis import write_sheets
     from latent_explorer.core.atomic import write_bytes_atomic
     from latent_explorer.core.export import ExportError
 
     written: list[Path] = []
     try:
         if request.data_out is not None:
-            written = panel.export_data(request.data_out)
+            written = write_sheets(request.data_out, sheets, title)
             if not written:
-                raise FigureError(f"the panel '{panel.title}' has no numbers to write", path=request.data_out)
+                raise FigureError(f"'{title}' has no numbers to write", path=request.data_out)
         write_bytes_atomic(Path(request.out), figure)
     except OSError as exc:
         for path in written:
@@ -345,9 +363,9 @@ def render_figure(request: FigureRequest, warn: Callable[[str], Any] = lambda te
             _settle(app, window)
             _apply_view(app, window, request)
             widget, title, panel = _target_widget(app, window, request)
-            if request.data_out is not None and panel is None:
-                raise FigureError("--data-out writes the numbers behind an analysis panel",
-                                  hint="add --panel (e.g. radius, axes, pca, kmeans, recon, vae)")
+            if request.data_out is not None and panel is None and request.panel is not None:
+                raise FigureError(f"the panel '{request.panel}' has no numbers for --data-out",
+                                  hint="--data-out goes with the scatter or an analysis panel")
             scatter = window.scatter
             if request.point_size is not None:
                 scatter.set_point_size(request.point_size)
@@ -365,7 +383,9 @@ def render_figure(request: FigureRequest, warn: Callable[[str], Any] = lambda te
                 raise FigureError(f"the panel '{title}' has no plot to draw")
             heading = request.title if panel is not None else None
             data = figure_bytes(figures[0], suffix, request.scale, request.width, heading, request.dpi)
-            return _write_outputs(request, data, panel)
+            sheets, sheets_title = (panel.csv_sheets(), panel.title) if panel is not None else (
+                _scatter_sheets(window), "Scatter")
+            return _write_outputs(request, data, sheets, sheets_title)
         finally:
             window.runner.shutdown()
             if widget is not None:

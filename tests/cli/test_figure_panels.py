@@ -87,6 +87,20 @@ def test_data_out_csv_holds_every_table_of_the_panel(tmp_path):
     assert sum(float(r[2]) for r in rows[1:]) == 1797  # every digit counted once
 
 
+def test_data_out_of_the_scatter_is_its_coordinates(tmp_path):
+    out, numbers = tmp_path / "scatter.png", tmp_path / "xy.json"
+    assert main(["figure", "--data", "digits", "--model", VAE, "--view", "raw:1,3", "--out", str(out),
+                 "--data-out", str(numbers)]) == 0
+    sheet = json.loads(numbers.read_text())["sheets"]["coordinates"]
+    assert sheet["columns"][:3] == ["index", "z1", "z3"] and "label" in sheet["columns"]
+    rows = np.array([row[:3] for row in sheet["rows"]], dtype=float)
+    assert len(rows) == 1797 and np.array_equal(rows[:, 0], np.arange(1797))
+    codes = tmp_path / "codes.npz"
+    assert main(["encode", "--data", "digits", "--model", VAE, "--out", str(codes)]) == 0
+    with np.load(codes) as arrays:
+        np.testing.assert_allclose(rows[:, 1:], arrays["z"][:, [1, 3]], rtol=1e-5, atol=1e-6)
+
+
 def test_vae_panel_on_an_autoencoder_is_refused(tmp_path, capsys):
     out, numbers = tmp_path / "vae.png", tmp_path / "vae.csv"
     code = main(["figure", "--data", "digits", "--model", AE, "--panel", "vae", "--out", str(out),
@@ -113,7 +127,6 @@ def test_radius_panel_on_data_without_labels(tmp_path, digits, capsys):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--panel", "radius", "--data-out", "x.txt"], ".csv or .json"),
-    (["--data-out", "x.csv"], "add --panel"),
     (["--panel", "radius", "--dpi", "0"], "out of range"),
 ])
 def test_bad_data_out_and_dpi_are_explained(tmp_path, capsys, args, message):

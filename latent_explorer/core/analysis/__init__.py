@@ -21,7 +21,7 @@ from latent_explorer.core.analysis.binning import (
     nice_bin_width,
     uniform_edges,
 )
-from latent_explorer.core.analysis.export import histogram_rows, write_csv, write_sheets_json
+from latent_explorer.core.analysis.export import histogram_rows, write_csv, write_sheets, write_sheets_json
 from latent_explorer.core.analysis.kmeans import KMeansSweep, iter_kmeans_sweep, k_values, nearest_centre
 from latent_explorer.core.analysis.posterior import (
     PosteriorStatistics,
@@ -60,6 +60,6 @@ __all__ = [
     "iter_axis_density", "iter_kmeans_sweep", "iter_pca_spectrum", "iter_posterior_statistics", "iter_radius_density",
     "iter_reconstructions", "k_values", "nearest_centre", "nice_bin_width", "pca_spectrum", "posterior_statistics",
     "quantiles_of_sorted", "radii", "radius_density", "recon_statistics", "robust_z", "selection_histograms",
-    "sigma_in_plane", "sorted_axes", "uniform_edges", "worst_indices", "write_csv", "write_sheets_json",
+    "sigma_in_plane", "sorted_axes", "uniform_edges", "worst_indices", "write_csv", "write_sheets", "write_sheets_json",
     "StructureAnalysis", "StructureSettings", "iter_structure", "structure",
 ]

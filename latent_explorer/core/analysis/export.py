@@ -59,6 +59,30 @@ def write_sheets_json(path: str | Path, sheets: dict[str, tuple[Sequence[str], S
     return path
 
 
+def write_sheets(path: str | Path, sheets: dict[str, tuple[Sequence[str], Sequence[Sequence]]],
+                 title: str = "") -> list[Path]:
+    """Tables by the file's suffix: ``.json`` all in one file (`write_sheets_json`); otherwise CSV, the first
+    table at ``path`` and every other one beside it as ``<stem>-<name>.csv``.
+
+    All or nothing: when one table cannot be written, the ones written before it are removed again.
+    """
+    path = Path(path)
+    if not sheets:
+        return []
+    if path.suffix.lower() == ".json":
+        return [write_sheets_json(path, sheets, title)]
+    written: list[Path] = []
+    try:
+        for number, (name, (header, rows)) in enumerate(sheets.items()):
+            target = path if number == 0 else path.with_name(f"{path.stem}-{name}{path.suffix or '.csv'}")
+            written.append(write_csv(target, header, rows))
+    except OSError:
+        for done in written:
+            done.unlink(missing_ok=True)
+        raise
+    return written
+
+
 def histogram_rows(edges: np.ndarray, *counts: np.ndarray) -> list[list]:
     """Rows of (bin start, bin end, count, count, …) for a histogram and any curves on the same bins."""
     return [[float(edges[b]), float(edges[b + 1]), *(c[b] for c in counts)] for b in range(len(edges) - 1)]

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from latent_explorer.core.analysis import write_csv, write_sheets_json
+from latent_explorer.core.analysis import write_sheets
 from latent_explorer.core.encoding import Codes
 from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.qt.context import FeatureContext
@@ -403,32 +403,12 @@ class AnalysisPanel(QWidget):
         return export_figure(figure, Path(path), width=width, heading=title, dpi=dpi)
 
     def export_csv(self, path: str | Path) -> list[Path]:
-        """The first sheet goes to ``path``, every other one beside it as ``<stem>-<sheet>.csv``.
-
-        All or nothing: when one sheet cannot be written, the ones written before it are removed again.
-        """
-        sheets = self.csv_sheets()
-        if not sheets:
-            return []
-        path = Path(path)
-        written: list[Path] = []
-        try:
-            for number, (sheet, (header, rows)) in enumerate(sheets.items()):
-                target = path if number == 0 else path.with_name(f"{path.stem}-{sheet}{path.suffix or '.csv'}")
-                written.append(write_csv(target, header, rows))
-        except OSError:
-            for done in written:
-                done.unlink(missing_ok=True)
-            raise
-        return written
+        """The first sheet goes to ``path``, every other one beside it as ``<stem>-<sheet>.csv`` (all or none)."""
+        return self.export_data(path)
 
     def export_data(self, path: str | Path) -> list[Path]:
         """The numbers behind the panel by the file's suffix: CSV (one file per sheet) or JSON (one file)."""
-        path = Path(path)
-        if path.suffix.lower() == ".json":
-            sheets = self.csv_sheets()
-            return [write_sheets_json(path, sheets, title=self.title)] if sheets else []
-        return self.export_csv(path)
+        return write_sheets(path, self.csv_sheets(), title=self.title)
 
     def ask_png_options(self) -> FigureOptions | None:
         """Width, title and DPI of the PNG (None: cancelled). Tests replace this."""

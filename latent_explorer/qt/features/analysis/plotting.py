@@ -13,12 +13,13 @@ import html
 from collections.abc import Sequence
 
 import pyqtgraph as pg
-from PySide6.QtGui import QTextDocumentFragment
+from PySide6.QtGui import QFont, QTextDocumentFragment
 
 AXES = ("left", "bottom", "right", "top")
 LEGEND_BRUSH = pg.mkBrush(255, 255, 255, 210)
 LEGEND_PEN = pg.mkPen(200, 200, 200)
 HINT_COLOUR = (90, 90, 90)
+HINT_POINTS = 12.0
 
 
 def plain_axes(plot: pg.PlotItem) -> pg.PlotItem:
@@ -112,6 +113,9 @@ class EmptyHint:
     def __init__(self, plot: pg.PlotItem):
         self.plot = plot
         self.item = pg.TextItem("", color=HINT_COLOUR, anchor=(0.5, 0.5))
+        font = QFont(self.item.textItem.font())
+        font.setPointSizeF(HINT_POINTS)
+        self.item.setFont(font)
         self.item.setZValue(100)
         self.item.setVisible(False)
         plot.addItem(self.item, ignoreBounds=True)
