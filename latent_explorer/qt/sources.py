@@ -53,6 +53,8 @@ class SourceLoader:
         self.consent: Callable[[QWidget, UnsafeFileError], bool] = ask_consent  # tests answer in its place
         # asked by the user's Open entries before they replace the model or dataset (the session feature answers)
         self.confirm_discard: Callable[[str], bool] = lambda what: True
+        # "dataset" / "model": a feature's Open dialog shown by ask_open_*, in place of the bare file chooser
+        self.open_dialogs: dict[str, Callable[[], Any]] = {}
         self._pending_model: str | None = None
         self._pending_allow_pickle = False
 
@@ -190,12 +192,18 @@ class SourceLoader:
 
     # ------------------------------------------------------------------ dialogs
     def ask_open_model(self) -> None:
+        if "model" in self.open_dialogs:
+            self.open_dialogs["model"]()
+            return
         path, _ = QFileDialog.getOpenFileName(self.parent, "Open model (model.toml or a checkpoint's config.json)",
                                               "", "Models (model.toml *.toml config.json);;All files (*)")
         if path and self.confirm_discard(f"the model {Path(path).name}"):
             self.open_model(str(Path(path).parent) if Path(path).name == "config.json" else path)
 
     def ask_open_dataset(self) -> None:
+        if "dataset" in self.open_dialogs:
+            self.open_dialogs["dataset"]()
+            return
         path, _ = QFileDialog.getOpenFileName(self.parent, "Open dataset", "",
                                               "Datasets (*.npz *.npy *ubyte *ubyte.gz *idx*);;All files (*)")
         if path and self.confirm_discard(f"the dataset {Path(path).name}"):
