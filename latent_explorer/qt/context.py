@@ -49,6 +49,8 @@ class Sources(Protocol):
     device: str
     opening: Any  # a signal (kind "data" | "model", spec, load options), emitted as each load starts
     recent_changed: Any  # a signal: the recent files list changed
+    confirm_discard: Callable[[str], bool]  # asked before a user's open replaces work ("the demo X" → go ahead?)
+    open_dialogs: dict[str, Callable[[], Any]]  # "dataset" / "model": the Open dialogs of a feature
 
     def open_dataset(self, spec: str, then_model: str | None = None, allow_pickle: bool = False,
                      **options: Any) -> None: ...

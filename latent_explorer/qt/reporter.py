@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from latent_explorer.core.errors import LatentExplorerError
+from latent_explorer.core.load_options import for_window
 
 
 class StatusReporter:
@@ -20,7 +21,8 @@ class StatusReporter:
 
     def show_error(self, exc: BaseException, title: str = "Error") -> None:
         self.last_error = exc
-        text = str(exc) if isinstance(exc, LatentExplorerError) else f"{type(exc).__name__}: {exc}"
+        # a fix naming a command-line flag names the Open Dataset field that sets the same option instead
+        text = for_window(str(exc)) if isinstance(exc, LatentExplorerError) else f"{type(exc).__name__}: {exc}"
         self.say(f"{title}: {(text.splitlines() or [''])[0]}")
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self.parent)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -68,6 +68,10 @@ class SourceLoader:
         self.load_coordinates = coordinates
         self.device = "auto"
         self.consent: Callable[[QWidget, UnsafeFileError], bool] = ask_consent  # tests answer in its place
+        # asked by the user's Open entries before they replace the model or dataset (the session feature answers)
+        self.confirm_discard: Callable[[str], bool] = lambda what: True
+        # "dataset" / "model": a feature's Open dialog shown by ask_open_*, in place of the bare file chooser
+        self.open_dialogs: dict[str, Callable[[], Any]] = {}
         self._pending_model: str | None = None
         self._pending_allow_pickle = False
 
@@ -82,6 +86,8 @@ class SourceLoader:
         self.open_dataset(data, then_model=model, allow_pickle=allow_pickle)
 
     def open_demo(self, name: str) -> None:
+        if not self.confirm_discard(f"the demo {name}"):
+            return
         data = "fashion-mnist" if name.startswith("fashion") else "digits"
         if self.state.dataset is not None and self.state.dataset.name == data:
             self.open_model(f"demo:{name}")
@@ -157,6 +163,8 @@ class SourceLoader:
     def open_path(self, path: str) -> None:
         """A dropped or named path: a model if it looks like one, codes if they are, else a dataset."""
         p = Path(path)
+        if not self.confirm_discard(p.name):
+            return
         if p.name == "model.toml" or p.suffix == ".toml" or (p.is_dir() and ((p / "model.toml").exists()
                                                                             or (p / "config.json").exists())):
             self.open_model(str(p))
@@ -245,15 +253,21 @@ class SourceLoader:
 
     # ------------------------------------------------------------------ dialogs
     def ask_open_model(self) -> None:
+        if "model" in self.open_dialogs:
+            self.open_dialogs["model"]()
+            return
         path, _ = QFileDialog.getOpenFileName(self.parent, "Open model (model.toml or a checkpoint's config.json)",
                                               "", "Models (model.toml *.toml config.json);;All files (*)")
-        if path:
+        if path and self.confirm_discard(f"the model {Path(path).name}"):
             self.open_model(str(Path(path).parent) if Path(path).name == "config.json" else path)
 
     def ask_open_dataset(self) -> None:
+        if "dataset" in self.open_dialogs:
+            self.open_dialogs["dataset"]()
+            return
         path, _ = QFileDialog.getOpenFileName(self.parent, "Open dataset", "",
                                               "Datasets (*.npz *.npy *ubyte *ubyte.gz *idx*);;All files (*)")
-        if path:
+        if path and self.confirm_discard(f"the dataset {Path(path).name}"):
             self.open_dataset(path)
 
     def ask_open_codes(self) -> None:
@@ -286,6 +300,8 @@ class SourceLoader:
         return [(kind, spec) for kind, _, spec in (entry.partition(":") for entry in self._recent())]
 
     def open_recent(self, kind: str, spec: str) -> None:
+        if not self.confirm_discard(f"the {'model' if kind == 'model' else 'dataset'} {Path(spec).name}"):
+            return
         if kind == "model":
             self.open_model(spec)
         elif kind == "codes":

@@ -48,6 +48,7 @@ def test_moving_to_a_narrower_model_resets_everything_bound_to_the_old_one(main_
         arithmetic.set_from_selected(name)
     assert arithmetic.compute() is not None and "A − B + C" in window.scatter.markers()
 
+    window.sources.confirm_discard = lambda what: True  # asked whether to drop the selection: the user agrees
     window.open_demo("digits-conv-ae")  # 8 latent dimensions, the same dataset
     qtbot.waitUntil(lambda: state.codes is not None and state.codes.latent_dim == 8
                     and not window.runner.is_running(), timeout=60000)

@@ -44,6 +44,7 @@ from latent_explorer.core.session import (
 from latent_explorer.core.state import ViewSpec
 from latent_explorer.core.view_state import Layout
 from latent_explorer.qt.context import FeatureContext, SessionPart
+from latent_explorer.qt.features.session.discard import DiscardGuard
 
 OPEN_JOB = "open-session"
 AUTOSAVE_MINUTES = 3.0
@@ -290,6 +291,7 @@ class SessionManager(QObject):
         self.save_problems: list[str] = []
         self.message_box: QMessageBox | None = None
         self._pending: PendingOpen | None = None
+        self.guard = DiscardGuard(context, self)
         for name in ("dataset", "model", "codes", "view", "color_by", "hidden_classes", "selection", "use_mu",
                      "current_index"):
             getattr(self.state.events, name).connect(self._mark_dirty)
@@ -350,6 +352,7 @@ class SessionManager(QObject):
     @Slot()
     def _mark_dirty(self, *_) -> None:
         self.dirty = True
+        self.guard.mark_changed()
 
     # ------------------------------------------------------------------ opening
     def open_session(self, path: str | Path, dataset_spec: str | None = None, model_spec: str | None = None) -> bool:
@@ -560,14 +563,20 @@ class SessionManager(QObject):
         start = str(self.current_path.parent) if self.current_path else str(Path.home())
         chosen, _ = QFileDialog.getOpenFileName(self.parent, "Open session", start, SESSION_FILTER)
         if chosen:
-            self.open_session(chosen)
+            self.open_session_asking(chosen)
+
+    def open_session_asking(self, path: str | Path) -> bool:
+        """Open a session the user chose, after asking whether to drop unsaved work (False if they said no)."""
+        if not self.guard.confirm(f"the session {Path(path).name}"):
+            return False
+        return self.open_session(path)
 
     def open_latest_autosave(self) -> None:
         found = autosaves()
         if not found:
             self._message(QMessageBox.Icon.Information, "No autosave", "There is no autosaved session yet.")
             return
-        self.open_session(found[0])
+        self.open_session_asking(found[0])
 
 
 # ------------------------------------------------------------------------------------------ menus
@@ -578,7 +587,7 @@ def _fill_recent(manager: SessionManager, menu) -> None:
         action = QAction(Path(entry).name, menu)
         action.setToolTip(entry)
         action.setStatusTip(entry)
-        action.triggered.connect(lambda checked=False, e=entry: manager.open_session(e))
+        action.triggered.connect(lambda checked=False, e=entry: manager.open_session_asking(e))
         menu.addAction(action)
     menu.setEnabled(bool(entries))
 
@@ -606,6 +615,7 @@ def install(context: FeatureContext) -> SessionManager:
     parts.setdefault("zoom", ZoomPart(context))
     manager = SessionManager(context)
     context.session = manager
+    context.sources.confirm_discard = manager.guard.confirm  # the window's Open entries ask before replacing work
     _add_menu(context, manager)
     QTimer.singleShot(0, manager, manager.offer_recovery)
     return manager
