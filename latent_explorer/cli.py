@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_options(gui, required=False)
     gui.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda or mps")
     gui.add_argument("--session", help="a saved session file to open")
+    gui.add_argument("--layout", choices=("explore", "decode", "analyse"),
+                     help="start in this arrangement of the panels (View ▸ Layout); default: the one saved")
     add_code_consent(gui)
 
     train = sub.add_parser("train", help="train a built-in AE/VAE on a dataset")

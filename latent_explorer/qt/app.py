@@ -42,6 +42,8 @@ def run_app(args: Any) -> int:
 
     window = MainWindow()
     window.show()
+    if getattr(args, "layout", None):
+        window.apply_layout(args.layout)
     window.open_initial(model=getattr(args, "model", None), data=getattr(args, "data", None),
                         device=getattr(args, "device", "auto"), session=getattr(args, "session", None),
                         allow_pickle=getattr(args, "allow_pickle", False))
