@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_options(gui, required=False)
     gui.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda or mps")
     gui.add_argument("--session", help="a saved session file to open")
+    gui.add_argument("--layout", choices=("explore", "decode", "analyse"),
+                     help="start in this arrangement of the panels (View ▸ Layout); default: the one saved")
     gui.add_argument("--codes", help="a codes file (.npz/.npy/.parquet/.arrow/.feather) or Parquet dataset folder "
                                      "to open without a model (--model then attaches one to decode them)")
     gui.add_argument("--compare", metavar="MODEL", help="open the comparison window on this second model "

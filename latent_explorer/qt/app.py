@@ -66,6 +66,8 @@ def run_app(args: Any) -> int:
 
     window = MainWindow()
     window.show()
+    if getattr(args, "layout", None):
+        window.apply_layout(args.layout)
     if getattr(args, "codes", None):
         open_codes_then_model(window, args)
         return _exec(app, window)

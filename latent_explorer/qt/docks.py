@@ -127,17 +127,25 @@ class WindowDocks:
         """Fill the screen (or ``size``, where there is no real screen) with the default layout."""
         window = self.window
         if size is None:
-            screen = window.screen()
-            if screen is not None:
-                available = screen.availableGeometry()
-                window.move(available.topLeft())
-                window.resize(available.size())
-                if QGuiApplication.platformName() not in HEADLESS_PLATFORMS:  # a window manager fits the frame
-                    window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
+            self._fill_screen()
+            # again once shown: a window not yet shown may have been grown past the screen to the panels'
+            # sizes before they were polished, and keeps that width otherwise
+            QTimer.singleShot(0, window, self._fill_screen)
         else:
             window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMaximized)
             window.resize(size)
         self.apply_layout(DEFAULT_LAYOUT)
+
+    def _fill_screen(self) -> None:
+        window, screen = self.window, self.window.screen()
+        if screen is None:
+            return
+        available = screen.availableGeometry()
+        if window.frameGeometry() != available:
+            window.move(available.topLeft())
+            window.resize(available.size())
+        if QGuiApplication.platformName() not in HEADLESS_PLATFORMS:  # a window manager fits the frame
+            window.setWindowState(window.windowState() | Qt.WindowState.WindowMaximized)
 
     def apply_layout(self, key: str) -> None:
         """Arrange the docks as the named layout ``key`` says: every dock back in its area's tab group, the

@@ -188,3 +188,13 @@ def test_the_decoder_keeps_its_width_and_scroll_position_while_its_texts_change(
         assert decoder.minimumSizeHint().width() == width
         assert scroll.verticalScrollBar().value() == position
         assert tabs_y() == where
+
+
+def test_the_command_line_offers_every_named_layout():
+    from latent_explorer.cli import build_parser
+
+    gui = build_parser().parse_args(["gui", "--layout", "analyse"])
+    assert gui.layout == "analyse"
+    choices = next(a for a in build_parser()._subparsers._group_actions[0].choices["gui"]._actions
+                   if a.dest == "layout").choices
+    assert tuple(choices) == tuple(LAYOUTS)
