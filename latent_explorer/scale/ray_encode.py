@@ -85,6 +85,9 @@ def ray_session(num_cpus: int | None = None) -> Iterator[Any]:
             ray.shutdown()
 
 
+ACTOR_START_TIMEOUT_S = 600  # a worker that cannot start in 10 minutes lacks resources: Ray says so
+
+
 def quiet_ray_data(ray) -> None:
     """Our own progress replaces Ray Data's bars and its periodic execution logs."""
     import logging
@@ -240,6 +243,9 @@ def encode_with_ray(request: EncodeRequest) -> Job[EncodeSummary]:
     slots = gpus if gpus else max(1, int(resources.get("CPU", 1)) // threads)
     workers = max(1, min(request.workers or slots, len(bounds)))
     per_actor = {"num_gpus": 1} if gpus else {"num_cpus": threads}
+    # every actor of the pool is started (its model loaded) before the first batch goes out: otherwise the
+    # first actor ready takes every batch of a short job and the other workers, or nodes, sit idle
+    ray.data.DataContext.get_current().wait_for_min_actors_s = ACTOR_START_TIMEOUT_S
     ds = ray.data.from_items(items, override_num_blocks=len(items))
     with warnings.catch_warnings():
         # Ray 2.60 has no named parameter for actor restarts yet; its remote-args form is all there is

@@ -12,6 +12,7 @@ from latent_explorer.core.state import ViewSpec
 from latent_explorer.core.tsne import TSNEParams
 
 QUICK_TSNE = TSNEParams(early_exaggeration_iter=50, n_iter=50, perplexity=15)
+STREAMING_TSNE = TSNEParams(early_exaggeration_iter=50, n_iter=200, perplexity=15, kl_stop=0)
 LONG_TSNE = TSNEParams(early_exaggeration_iter=250, n_iter=20000, perplexity=15)
 
 
@@ -113,15 +114,21 @@ def test_arrow_keys_step_through_axes(loaded, qtbot):
 
 def test_tsne_streams_partial_layouts_then_finishes(loaded, qtbot):
     window, controller = loaded, loaded.view_controller
-    streamed = []
-    controller.points_changed.connect(lambda: streamed.append(window.scatter._xy.copy())
-                                      if window.state.view.kind == "tsne" else None)
-    key = controller.run_tsne(QUICK_TSNE)
+    streamed = []  # the layout as it grows, whichever view is shown (a run does not switch the view)
+
+    def record(method: str, _phase: str) -> None:
+        layout = controller.layouts.get(key)
+        if method == "t-SNE" and layout is not None and not any(s is layout.coords for s in streamed):
+            streamed.append(layout.coords)
+
+    key = controller.run_tsne(STREAMING_TSNE)
+    controller.projection_phase.connect(record)
     assert window.panel("view").run_button.text() == "Stop t-SNE"
     assert window.state.view.kind == "pca"  # a run never switches the view by itself
     qtbot.waitUntil(lambda: key in controller.layouts, timeout=20000)
     controller.show_layout(key)  # the user asks to watch it stream
     wait_tsne_done(qtbot, window)
+    record("t-SNE", "done")
     assert window.state.view == ViewSpec("tsne", key=key)
     layout = controller.layouts[key]
     assert layout.finished and layout.coords.shape == (300, 2)
