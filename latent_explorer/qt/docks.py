@@ -128,9 +128,11 @@ class WindowDocks:
         window = self.window
         if size is None:
             self._fill_screen()
-            # again once shown: a window not yet shown may have been grown past the screen to the panels'
-            # sizes before they were polished, and keeps that width otherwise
-            QTimer.singleShot(0, window, self._fill_screen)
+            if QGuiApplication.platformName() not in HEADLESS_PLATFORMS:
+                # again once shown: a window not yet shown may have been grown past the screen to the panels'
+                # sizes before they were polished, and keeps that width otherwise (a headless screen is no
+                # real screen: there the caller's own resize stands)
+                QTimer.singleShot(0, window, self._fill_screen)
         else:
             window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMaximized)
             window.resize(size)
