@@ -93,7 +93,7 @@ class ViewPanel(QWidget):
         load.clicked.connect(self.sources.ask_load_coordinates)
         self.x_list, self.y_list = QListWidget(), QListWidget()
         for axis, widget in enumerate((self.x_list, self.y_list)):
-            widget.setMinimumHeight(90)
+            widget.setMinimumHeight(60)  # three rows: the arrow keys step through the rest
             widget.setToolTip("the arrow keys step through the dimensions (also over the scatter: ←/→ x, ↑/↓ y)")
             widget.currentRowChanged.connect(lambda row, a=axis: self._on_axis_row(a, row))
         grid.addWidget(self.view_combo, 0, 0, 1, 2)
@@ -144,7 +144,7 @@ class ViewPanel(QWidget):
 
     def _build_tsne_page(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
+        form = _compact_form(page)
         self.perplexity = _spin(1, 1000, 30, 5, 1, "about how many neighbours each point keeps close")
         self.early_exaggeration = _spin(1, 200, 12, 1, 1, "exaggeration during the first phase")
         self.preset = QComboBox()
@@ -177,7 +177,7 @@ class ViewPanel(QWidget):
 
     def _build_umap_page(self) -> QWidget:
         page = QWidget()
-        form = QFormLayout(page)
+        form = _compact_form(page)
         defaults = UMAPParams()
         self.umap_neighbors = _spin(2, 500, defaults.n_neighbors, tip="size of the neighbourhood UMAP keeps: "
                                                                        "small = local detail, large = global shape")
@@ -384,3 +384,11 @@ class ViewPanel(QWidget):
 
     def _on_use_mu_toggled(self, checked: bool) -> None:
         self.state.use_mu = bool(checked)
+
+
+def _compact_form(page: QWidget) -> QFormLayout:
+    """A parameter form with tight rows: the whole view panel then fits a 768-pixel-high screen unscrolled."""
+    form = QFormLayout(page)
+    form.setVerticalSpacing(3)
+    form.setContentsMargins(6, 4, 6, 4)
+    return form
