@@ -8,8 +8,9 @@ image buffer. The dilation stays numpy's shifted-slice maximum, which numba does
 one-pass helpers serve the scatter's loading of very large clouds on the GUI thread (bounds; class ids made
 int32 and counted).
 
-numba is optional: it comes with umap-learn (the ``umap`` and ``scale`` extras), not with the core install, so
-`core.splat` keeps its numpy path and uses these kernels only once `ready` says they are compiled. Compiling
+numba is a dependency (it cuts a whole-view frame of 10,000,000 points from 25–40 ms to about 8 ms of CPU),
+but `core.splat` keeps its numpy path for a build where numba cannot load, and uses these kernels only once
+`ready` says they are compiled. Compiling
 takes a few seconds the first time (then numba's on-disk cache serves it in about a second), so it runs in a
 worker thread (`warm_up_in_background`) and no frame ever waits for the compiler. ``LATENT_EXPLORER_NUMBA=0``
 turns the kernels off (to compare both paths, or where a numba build misbehaves).

@@ -127,6 +127,24 @@ class _EpochSink:
             raise CancelledError("UMAP cancelled")
 
 
+def _release_tqdm_lock() -> None:
+    """Give back tqdm's class-wide lock after a cancelled fit.
+
+    Why: tqdm's ``refresh`` takes that lock and releases it after drawing, without ``try/finally``; the
+    `CancelledError` our sink raises while it draws leaves the lock held by the ending fit thread, and every later
+    tqdm bar in the process, so the next UMAP, would wait for it forever. Only the owning thread can release it,
+    so this runs in the fit thread, and releases as often as it was taken (an unowned lock refuses at once).
+    """
+    from tqdm import tqdm
+
+    for inner in reversed(getattr(tqdm.get_lock(), "locks", [])):
+        for _ in range(16):
+            try:
+                inner.release()
+            except (RuntimeError, AssertionError, ValueError):  # not (or no longer) held by this thread
+                break
+
+
 def _reducer(params: UMAPParams, n: int, sink: _EpochSink | None):
     try:
         import umap
@@ -175,6 +193,8 @@ def iter_umap(data: np.ndarray, params: UMAPParams, cache: UMAPCache | None = No
             reducer.tqdm_kwds = {"disable": True}  # later transforms report to nobody, and are never cancelled
             events.put(("done", reducer, np.asarray(layout, np.float32)))
         except BaseException as exc:  # noqa: BLE001 - every failure reaches the job's owner
+            if isinstance(exc, CancelledError):
+                _release_tqdm_lock()
             events.put(("error", exc, None))
 
     heartbeat = Progress("UMAP: nearest neighbours", 0, None, f"{n:,} points")

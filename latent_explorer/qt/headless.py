@@ -339,7 +339,8 @@ def render_figure(request: FigureRequest, warn: Callable[[str], Any] = lambda te
     ensure_display()
     from PySide6.QtCore import QSettings
 
-    from latent_explorer.qt.app import make_application
+    from latent_explorer.core.logs import log_file
+    from latent_explorer.qt.app import make_application, route_qt_messages
     from latent_explorer.qt.figure_export import FIGURE_SUFFIXES, Figure, figure_bytes, figures_in
 
     suffix = Path(request.out).suffix.lower()
@@ -351,6 +352,8 @@ def render_figure(request: FigureRequest, warn: Callable[[str], Any] = lambda te
                           path=request.data_out, hint="name the --data-out file .csv or .json")
     zoom = request.zoom
     app = make_application()
+    if log_file() is not None:  # the offscreen platform's notices go to the log, not between the command's lines
+        route_qt_messages()
     with _scratch_environment() as scratch:
         from latent_explorer.qt.main_window import MainWindow
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -49,6 +51,18 @@ def test_umap_job_progress_cache_transform_and_cancel():
             break
     job.close()  # stops the fit between epochs; nothing is cached
     assert cache.fits == 1
+    for thread in threading.enumerate():  # the cancelled fit ends at its next epoch, inside tqdm's drawing
+        if thread.name == "umap-fit":
+            thread.join(timeout=60)
+    # the cancelled fit gave back tqdm's lock (held by a dead thread, it made every later bar wait forever; a new
+    # thread that happens to get the dead one's identity would still pass, so this asks from the test's thread)
+    from tqdm import tqdm
+
+    for lock in tqdm.get_lock().locks:
+        assert lock.acquire(True, 5), "tqdm's lock is still held by the cancelled fit"
+        lock.release()
+    after = run_job(iter_umap(data, UMAPParams(n_neighbors=10, n_epochs=20, seed=2)))
+    assert after.shape == (240, 2)
 
 
 def test_parameters_and_missing_package(monkeypatch):
