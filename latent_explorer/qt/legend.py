@@ -20,6 +20,8 @@ TOOLTIP = ("Click a name: select that class (Shift/Ctrl-click: add it to the sel
            "Click the swatch: hide or show the class\n"
            "Double-click or Alt-click: show only that class; again: show every class")
 
+MIN_WIDTH, MAX_WIDTH = 90, 170  # pixels
+
 
 def swatch_icon(rgb: tuple[int, int, int], hidden: bool) -> QIcon:
     """A filled square in the class colour, or an empty outline when the class is hidden."""
@@ -50,6 +52,7 @@ class ClassLegend(QListWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setIconSize(QSize(SWATCH, SWATCH))
         self.setUniformItemSizes(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setToolTip(TOOLTIP)
         self._colors: list[tuple[int, int, int]] = []
         self._hidden: set[int] = set()
@@ -67,9 +70,18 @@ class ClassLegend(QListWidget):
             text = name if counts is None else f"{name}  ({int(counts[i]):,})"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, i)
+            item.setToolTip(f"{text}\n\n{TOOLTIP}")
             self.addItem(item)
         self._hidden = {h for h in self._hidden if h < self.count()}
         self._restyle()
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        """As wide as the longest row, but never more than MAX_WIDTH: on a laptop screen the plot needs the room
+        more than a long class name does (it is elided; its row's tooltip has it whole)."""
+        rows = self.sizeHintForColumn(0) if self.count() else 0
+        scrollbar = self.verticalScrollBar().sizeHint().width()
+        self.setFixedWidth(max(MIN_WIDTH, min(MAX_WIDTH, rows + 2 * self.frameWidth() + scrollbar)))
 
     def set_hidden(self, hidden: set[int]) -> None:
         """Show a hidden set decided elsewhere (no signal)."""
