@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from latent_explorer.qt.job_controls import show_fraction
 from latent_explorer.workers.runner import ABANDONED, RUNNING, JobHandle, JobRunner
 
 
@@ -40,12 +41,7 @@ class JobRow(QWidget):
         self.label.setText(handle.describe())
         self.cancel_button.setVisible(handle.state == RUNNING)
         self.bar.setVisible(handle.state != ABANDONED)
-        fraction = handle.progress.fraction if handle.progress is not None else None
-        if fraction is None:
-            self.bar.setRange(0, 0)  # busy indicator
-        else:
-            self.bar.setRange(0, 1000)
-            self.bar.setValue(int(fraction * 1000))
+        show_fraction(self.bar, handle.progress.fraction if handle.progress is not None else None)
 
 
 class JobList(QWidget):

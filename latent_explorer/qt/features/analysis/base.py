@@ -24,8 +24,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QToolButton,
     QVBoxLayout,
@@ -40,6 +38,7 @@ from latent_explorer.qt.features.analysis.plotting import EmptyHint, plain_axes
 from latent_explorer.qt.features.analysis.table import NumericTable
 from latent_explorer.qt.figure_export import Figure, export_figure
 from latent_explorer.qt.figure_options import FigureOptions, ask_figure_options, default_options
+from latent_explorer.qt.job_controls import JobControls
 
 # colours that read on the light and the dark theme alike
 WHOLE_PEN = pg.mkPen((31, 119, 180), width=2)  # whole pixels: no uneven steps without antialiasing
@@ -76,12 +75,8 @@ class AnalysisPanel(QWidget):
 
         self.controls = QHBoxLayout()
         self.controls.setContentsMargins(4, 2, 4, 2)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setMaximumWidth(120)
-        self.progress_bar.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.cancel)
+        self.job_controls = JobControls(self.cancel, width=120)
+        self.progress_bar, self.cancel_button = self.job_controls.progress_bar, self.job_controls.cancel_button
         self.density_box = QCheckBox("density")
         self.density_box.setToolTip("Scale every curve to unit area, so a selection compares with the whole")
         self.density_box.toggled.connect(self.redraw)
@@ -344,22 +339,13 @@ class AnalysisPanel(QWidget):
     def _on_progress(self, progress: Progress) -> None:
         if not isinstance(progress, Progress):
             return
-        self.progress_bar.setVisible(True)
-        self.cancel_button.setVisible(True)
-        fraction = progress.fraction
-        if fraction is None:
-            self.progress_bar.setRange(0, 0)
-        else:
-            self.progress_bar.setRange(0, 1000)
-            self.progress_bar.setValue(int(fraction * 1000))
-        self.set_status(progress.stage + (f": {progress.message}" if progress.message else ""))
+        self.set_status(self.job_controls.show(progress))
         if progress.partial is not None:
             self.result = progress.partial
             self._draw(progress.partial)
 
     def _idle(self) -> None:
-        self.progress_bar.setVisible(False)
-        self.cancel_button.setVisible(False)
+        self.job_controls.idle()
 
     def _on_finished(self, result: Any) -> None:
         self._idle()

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -37,6 +36,7 @@ from latent_explorer.core.colors import DESELECTED_COLOR, categorical_palette
 from latent_explorer.core.comparison import DEFAULT_SAMPLES, Comparison, iter_comparison
 from latent_explorer.core.models import demo_models, load_model
 from latent_explorer.qt.context import FeatureContext
+from latent_explorer.qt.job_controls import JobControls
 from latent_explorer.qt.structure_plots import MIN_PLOT_HEIGHT, fill_table, plain_plot, reset, steps
 
 JOB = "compare"
@@ -184,12 +184,8 @@ class CompareWindow(QWidget):
         self.k_box.setToolTip("Neighbours for the local intrinsic dimension")
         self.compare_button = QPushButton("Compare")
         self.compare_button.clicked.connect(self.compare)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setMaximumWidth(160)
-        self.progress_bar.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(lambda: self.runner.cancel(JOB))
+        self.job_controls = JobControls(lambda: self.runner.cancel(JOB), width=160)
+        self.progress_bar, self.cancel_button = self.job_controls.progress_bar, self.job_controls.cancel_button
         self.clear_button = QPushButton("Clear selection")
         self.clear_button.clicked.connect(lambda: self.state.select([]))
         for widget in (QLabel("second model"), self.model_box, QLabel("samples"), self.samples_box,
@@ -324,19 +320,10 @@ class CompareWindow(QWidget):
         return Path(source).name or source
 
     def _on_progress(self, progress) -> None:
-        self.progress_bar.setVisible(True)
-        self.cancel_button.setVisible(True)
-        fraction = getattr(progress, "fraction", None)
-        if fraction is None:
-            self.progress_bar.setRange(0, 0)
-        else:
-            self.progress_bar.setRange(0, 1000)
-            self.progress_bar.setValue(int(fraction * 1000))
-        self.status.setText(f"{progress.stage}" + (f": {progress.message}" if progress.message else ""))
+        self.status.setText(self.job_controls.show(progress))
 
     def _idle(self) -> None:
-        self.progress_bar.setVisible(False)
-        self.cancel_button.setVisible(False)
+        self.job_controls.idle()
 
     def _on_done(self, result: Comparison) -> None:
         self._idle()

@@ -19,6 +19,7 @@ from latent_explorer import __version__
 from latent_explorer.core.jobs import Progress
 from latent_explorer.core.model_report import ReportModel, ReportSettings, iter_report
 from latent_explorer.qt.context import FeatureContext
+from latent_explorer.qt.job_controls import show_fraction
 
 JOB = "report"
 
@@ -119,12 +120,7 @@ class ReportMaker(QObject):
     def _on_progress(self, progress: Progress) -> None:
         if not isinstance(progress, Progress):
             return
-        bar = self.dialog.progress_bar
-        if progress.fraction is None:
-            bar.setRange(0, 0)
-        else:
-            bar.setRange(0, 1000)
-            bar.setValue(int(progress.fraction * 1000))
+        show_fraction(self.dialog.progress_bar, progress.fraction)
         self.dialog.message.setText(f"Report: {progress.stage}" + (f" — {progress.message}" if progress.message
                                                                      else ""))
 

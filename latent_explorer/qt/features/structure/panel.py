@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -38,6 +37,7 @@ from latent_explorer.core.encoding import Codes
 from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.core.model_report import structure_input
 from latent_explorer.qt.context import FeatureContext
+from latent_explorer.qt.job_controls import JobControls
 from latent_explorer.qt.structure_plots import StructurePlots, export_scene_png, fill_table
 
 CsvSheet = tuple[list[str], list[list]]
@@ -82,12 +82,8 @@ class StructurePanel(QWidget):
         self.compute_button = QPushButton("Compute")
         self.compute_button.setToolTip("Measure the structure of these codes (exact neighbours; cancellable)")
         self.compute_button.clicked.connect(self.compute)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setMaximumWidth(140)
-        self.progress_bar.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.cancel)
+        self.job_controls = JobControls(self.cancel, width=140)
+        self.progress_bar, self.cancel_button = self.job_controls.progress_bar, self.job_controls.cancel_button
         self.colour_button = QPushButton("Colour scatter")
         self.colour_button.setToolTip("Colour the scatter by each code's local intrinsic dimension")
         self.colour_button.setEnabled(False)
@@ -215,19 +211,10 @@ class StructurePanel(QWidget):
     def _on_progress(self, progress: Progress) -> None:
         if not isinstance(progress, Progress):
             return
-        self.progress_bar.setVisible(True)
-        self.cancel_button.setVisible(True)
-        fraction = progress.fraction
-        if fraction is None:
-            self.progress_bar.setRange(0, 0)
-        else:
-            self.progress_bar.setRange(0, 1000)
-            self.progress_bar.setValue(int(fraction * 1000))
-        self.set_status(progress.stage + (f": {progress.message}" if progress.message else ""))
+        self.set_status(self.job_controls.show(progress))
 
     def _idle(self) -> None:
-        self.progress_bar.setVisible(False)
-        self.cancel_button.setVisible(False)
+        self.job_controls.idle()
 
     def _on_finished(self, result: StructureAnalysis) -> None:
         self._idle()
