@@ -23,7 +23,7 @@ from latent_explorer.core.analysis.structure_curves import CURVE_BINS, shared_ed
 from latent_explorer.core.datasets import Dataset
 from latent_explorer.core.decoding import sample_prior
 from latent_explorer.core.encoding import Codes, iter_encode_cached
-from latent_explorer.core.jobs import Job, Progress
+from latent_explorer.core.jobs import Job, Progress, prefixed
 
 DEFAULT_SAMPLES = 10_000  # the comparison's default subset: two encodings and two structure analyses in ~a minute
 PRIOR_IMAGES = 16
@@ -94,7 +94,7 @@ def iter_comparison(names: tuple[str, str], models: tuple, dataset: Dataset, fir
                             f"{len(dataset):,} samples", hint="encode the dataset with the first model again")
     samples = compared_samples(count, len(dataset), seed)
     subset = dataset.subset(samples, name=f"{dataset.name}[{len(samples)} compared]")
-    second = yield from _named(names[1], iter_encode_cached(models[1], subset, seed=seed))
+    second = yield from prefixed(names[1], iter_encode_cached(models[1], subset, seed=seed))
     first = _rows(first_codes, samples)
     all_codes = (first, second)
     radius = [radii(c.z) for c in all_codes]
@@ -114,7 +114,7 @@ def iter_comparison(names: tuple[str, str], models: tuple, dataset: Dataset, fir
         images = decode_prior(model, seed=seed)
         result = None
         if structure is not None:
-            result = yield from _named(name, iter_structure(codes.z, structure))
+            result = yield from prefixed(name, iter_structure(codes.z, structure))
         sides.append(ModelSide(name, model, codes, xy, (float(spectrum.ratio[0]), float(spectrum.ratio[1])),
                                histogram(r, radius_edges), axis_counts, images, result))
     return Comparison(samples, (sides[0], sides[1]), radius_edges, axis_edges, seed)
@@ -126,14 +126,3 @@ def _rows(codes: Codes, rows: np.ndarray) -> Codes:
 
     return Codes(z=codes.z[rows], mu=pick(codes.mu), logvar=pick(codes.logvar), labels=pick(codes.labels),
                  recon_error=codes.recon_error[rows], model_key=codes.model_key, seed=codes.seed)
-
-
-def _named(name: str, job: Job):
-    """Pass a job through, naming the model in each progress stage."""
-    while True:
-        try:
-            p = next(job)
-        except StopIteration as stop:
-            return stop.value
-        if isinstance(p, Progress):
-            yield Progress(f"{name}: {p.stage}", p.done, p.total, p.message)

@@ -45,3 +45,14 @@ def run_job(job: Job[T], on_progress: Callable[[Progress], Any] | None = None) -
             from latent_explorer.core.errors import CancelledError
 
             raise CancelledError(f"cancelled during {progress.stage}")
+
+
+def prefixed(name: str, job: Job[T]) -> Job[T]:
+    """Pass a job through, naming its owner (a model, in a job over two) in each progress stage."""
+    while True:
+        try:
+            progress = next(job)
+        except StopIteration as stop:
+            return stop.value
+        if isinstance(progress, Progress):
+            yield Progress(f"{name}: {progress.stage}", progress.done, progress.total, progress.message)

@@ -32,7 +32,7 @@ from latent_explorer.core.analysis import (
 from latent_explorer.core.analysis.binning import AnalysisError, Histogram, histogram, nice_bin_width, uniform_edges
 from latent_explorer.core.charts import Series, line_chart
 from latent_explorer.core.encoding import Codes
-from latent_explorer.core.jobs import Job, Progress
+from latent_explorer.core.jobs import Job, Progress, prefixed
 from latent_explorer.core.report import Figure, HtmlReport
 
 SPACES = ("z", "mu")
@@ -102,25 +102,16 @@ def iter_model_analyses(name: str, tag: str, facts: dict[str, object], codes: Co
     yield Progress(f"{tag}: per-axis statistics and PCA spectrum", 0, None)
     axes = axis_statistics(codes.z)
     spectrum = pca_spectrum(codes.z)
-    kmeans = yield from _prefixed(tag, iter_kmeans_sweep(codes.z, list(settings.kmeans_ks),
+    kmeans = yield from prefixed(tag, iter_kmeans_sweep(codes.z, list(settings.kmeans_ks),
                                                           list(settings.kmeans_seeds)))
     posterior = None
     if codes.is_variational:
-        posterior = yield from _prefixed(tag, iter_posterior_statistics(codes.mu, codes.logvar, codes.z))
+        posterior = yield from prefixed(tag, iter_posterior_statistics(codes.mu, codes.logvar, codes.z))
     recon = recon_statistics(codes.recon_error)
-    structure = yield from _prefixed(tag, iter_structure(structure_input(codes, settings.space), settings.structure))
+    structure = yield from prefixed(tag, iter_structure(structure_input(codes, settings.space), settings.structure))
     return ModelAnalyses(name, tag, facts, codes, radius, axes, spectrum, kmeans, posterior, recon, structure,
                          settings.space)
 
-
-def _prefixed(tag: str, job: Job):
-    """Pass a job through, naming the model in each progress stage."""
-    while True:
-        try:
-            p = next(job)
-        except StopIteration as stop:
-            return stop.value
-        yield Progress(f"{tag}: {p.stage}", p.done, p.total, p.message)
 
 
 # ---------------------------------------------------------------------------------------------- overview
@@ -395,7 +386,7 @@ def iter_report(models: Sequence[ReportModel], dataset, settings: ReportSettings
     for tag, entry in zip("AB", models, strict=False):
         codes = entry.codes
         if codes is None:
-            codes = yield from _prefixed(tag, iter_encode_cached(entry.model, dataset, seed=REPORT_SEED))
+            codes = yield from prefixed(tag, iter_encode_cached(entry.model, dataset, seed=REPORT_SEED))
         structure_input(codes, settings.space)  # a wrong space fails before the long work
         inputs[f"model {tag}"] = f"{entry.spec} (fingerprint {entry.model.fingerprint()})"
         analyses.append((yield from iter_model_analyses(f"{tag}: {entry.spec}", tag, model_facts(entry.spec,
