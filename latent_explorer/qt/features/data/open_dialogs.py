@@ -7,6 +7,7 @@ by `core.load_options.for_window` — names a field the user can find.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,15 +89,7 @@ class OpenDatasetDialog(QDialog):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Open Dataset")
-        self.sources = QListWidget()
-        for spec, text in builtin_datasets():
-            item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, spec)
-            self.sources.addItem(item)
-        item = QListWidgetItem("A file or folder: IDX, .npz, .npy or a folder of images")
-        item.setData(Qt.ItemDataRole.UserRole, FILE_ITEM)
-        self.sources.addItem(item)
-        self.sources.setCurrentRow(0)
+        self.sources = _choice_list(builtin_datasets(), "A file or folder: IDX, .npz, .npy or a folder of images")
         self.sources.currentRowChanged.connect(self._enable)
         self.sources.itemDoubleClicked.connect(lambda _: self.accept() if not self._wants_file() else None)
 
@@ -196,15 +189,8 @@ class OpenModelDialog(QDialog):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Open Model")
-        self.demos = QListWidget()
-        for name in demo_models():
-            item = QListWidgetItem(f"demo: {name}")
-            item.setData(Qt.ItemDataRole.UserRole, name)
-            self.demos.addItem(item)
-        item = QListWidgetItem("A model file or checkpoint folder")
-        item.setData(Qt.ItemDataRole.UserRole, FILE_ITEM)
-        self.demos.addItem(item)
-        self.demos.setCurrentRow(0)
+        self.demos = _choice_list([(name, f"demo: {name}") for name in demo_models()],
+                                  "A model file or checkpoint folder")
         self.demos.currentRowChanged.connect(lambda *_: self.path_row.setEnabled(self._wants_file()))
         self.demos.itemDoubleClicked.connect(lambda _: self.accept() if not self._wants_file() else None)
         self.path = QLineEdit(placeholderText="model.toml, a checkpoint's config.json, or its folder")
@@ -253,3 +239,15 @@ class OpenModelDialog(QDialog):
             self.problem.setText(f"{exc.message} — {exc.hint}")
             return
         super().accept()
+
+
+def _choice_list(choices: Iterable[tuple[str, str]], file_text: str) -> QListWidget:
+    """The built-in choices, each (spec, text), then the row that asks for a file (`FILE_ITEM`); the first is
+    current."""
+    widget = QListWidget()
+    for spec, text in [*choices, (FILE_ITEM, file_text)]:
+        item = QListWidgetItem(text)
+        item.setData(Qt.ItemDataRole.UserRole, spec)
+        widget.addItem(item)
+    widget.setCurrentRow(0)
+    return widget
