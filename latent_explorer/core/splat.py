@@ -342,6 +342,23 @@ def key_lut(palette: np.ndarray, opacity: float) -> np.ndarray:
     return (a8 << 24) | (rgb8[:, 0] << 16) | (rgb8[:, 1] << 8) | rgb8[:, 2]
 
 
+def over_backdrop(lut: np.ndarray, backdrop: int) -> np.ndarray:
+    """A premultiplied colour table composed over one opaque colour (0xAARRGGBB): every entry opaque, the
+    empty key the backdrop itself. Frames drawn with it need no blending when shown (see
+    `qt.point_cloud.PointCloudItem.backdrop`)."""
+    lut = np.asarray(lut, np.uint32)
+    alpha = (lut >> np.uint32(24)).astype(np.uint32)
+    keep = np.uint32(255) - alpha
+    out = np.full(lut.shape, 0xFF000000, np.uint32)
+    for shift in (16, 8, 0):
+        colour = (lut >> np.uint32(shift)) & np.uint32(0xFF)
+        under = np.uint32((backdrop >> shift) & 0xFF)
+        # c + b (255 - a) / 255, rounded (the premultiplied "over")
+        mixed = colour + (under * keep + np.uint32(127)) // np.uint32(255)
+        out |= np.minimum(mixed, np.uint32(255)) << np.uint32(shift)
+    return out
+
+
 def slot_palette(colors: np.ndarray) -> np.ndarray:
     """(256, 3) uint8 slot table: slot 0 unused, slots 1.. the given colours, then the missing-value and
     greyed-out colours."""
@@ -366,6 +383,12 @@ class Rasterizer:
         self._counts = np.zeros(0, np.uint32)
         self._work: tuple[np.ndarray, ...] | None = None
         self._compiled_buffers: dict[tuple, np.ndarray] = {}
+        # the sparse frames' canvas, kept clear but for the pixels the last one wrote (see `_render_sparse`)
+        self._sparse_canvas = np.zeros((0, 0), np.uint16)
+        self._sparse_touched = np.empty(0, np.int64)
+        self._sparse_touched_n = 0
+        self._sparse_frame: tuple | None = None  # (frame shape, empty colour) of the last sparse frame
+        self._sparse_clean = False  # whether the frame given last holds the last sparse frame, untouched
 
     def _scratch(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per-frame work arrays, kept between frames: fresh multi-megabyte arrays cost page faults every frame.
@@ -383,6 +406,28 @@ class Rasterizer:
         if key not in self._dilation:
             self._dilation = {key: (np.empty_like(image), np.empty_like(image))}
         return dilate_max(image, stamp, self._dilation[key])
+
+    def _dilated_compiled(self, image: np.ndarray, stamp: np.ndarray) -> np.ndarray:
+        """`dilate_max`, compiled for the square dots (2 and 3 pixels: point sizes 2 and 3 on an ordinary
+        screen); larger discs take numpy's shifted slices. The result is a buffer kept between frames."""
+        d = stamp.shape[0]
+        if d not in (2, 3) or not stamp.all():
+            return self._dilated(image, stamp)
+        run = self._buffer_uninitialised("run", image.shape, image.dtype)
+        result = self._buffer_uninitialised("dilated", image.shape, image.dtype)
+        splat_jit.kernel("dilate_square")(image, run, result, d)
+        return result
+
+    def _buffer_uninitialised(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """A work array kept between frames of the same size, its contents left as they are (it is written
+        whole)."""
+        key = (name, shape, np.dtype(dtype).str)
+        array = self._compiled_buffers.get(key)
+        if array is None:
+            for old in [k for k in self._compiled_buffers if k[0] == name]:
+                del self._compiled_buffers[old]
+            array = self._compiled_buffers[key] = np.empty(shape, dtype)
+        return array
 
     @staticmethod
     def _span(layer: Layer, pm: PixelMap, pad: int, width: int, height: int) -> tuple[int, int, bool]:
@@ -444,14 +489,17 @@ class Rasterizer:
         return np.take(lut, image & np.uint16(0x80FF))  # drop the rank bits: count 0 reads as one point
 
     def render_into(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, lut: np.ndarray, count: bool,
-                    out: np.ndarray) -> None:
+                    out: np.ndarray, kept: bool = False) -> None:
         """Write the frame straight into ``out``, (height, width) uint32 premultiplied ARGB (an image's own
-        buffer: no frame-sized temporary, no format conversion). ``lut`` is `key_lut`'s table. The compiled
-        kernels draw it where numba is installed and compiled (`core.splat_jit`), else the numpy path."""
+        buffer: no frame-sized temporary, no format conversion). ``lut`` is `key_lut`'s table (or one composed
+        over a backdrop, `over_backdrop`). The compiled kernels draw it where numba is installed and compiled
+        (`core.splat_jit`), else the numpy path. ``kept``: ``out`` holds this rasteriser's last frame, untouched
+        since (then a frame of few points only redraws the pixels of the last one and its own)."""
+        sparse_was_clean, self._sparse_clean = self._sparse_clean and kept, False
         if not count:
             layers = self._in_detail(layers, pm, stamp)
         if splat_jit.ready():
-            self._render_compiled(layers, pm, stamp, lut, count, out)
+            self._render_compiled(layers, pm, stamp, lut, count, out, sparse_was_clean)
         elif count:
             np.take(lut, low_half(self._key_image(layers, pm, stamp, True)), out=out, mode="clip")
         else:
@@ -488,31 +536,26 @@ class Rasterizer:
         return array
 
     def _render_compiled(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, lut: np.ndarray,
-                         count: bool, out: np.ndarray) -> None:
-        """`render_into` with one pass over the points in view and one over the canvas."""
+                         count: bool, out: np.ndarray, sparse_was_clean: bool = False) -> None:
+        """`render_into` with one pass over the points in view and one over the canvas (none for a sparse
+        frame: `_render_sparse`)."""
         pad = stamp.shape[0] // 2 + 1
         w, h = pm.width + 2 * pad, pm.height + 2 * pad
+        spans = [self._span(layer, pm, pad, w, h) for layer in layers]
+        in_view = sum(i1 - i0 for i0, i1, _ in spans)
+        n_offsets = int(stamp.sum())
+        if not count and stamp.shape[0] > 1 and in_view * n_offsets < SPARSE_STAMP_SHARE * w * h:
+            self._render_sparse(layers, spans, pm, stamp, lut, out, pad, sparse_was_clean, in_view * n_offsets)
+            return
         dtype = np.uint32 if count else np.uint16
         canvas = self._buffer("canvas", (h, w), dtype)
         counts = self._buffer("counts", (h, w) if count else (1, 1), np.uint32)
-        offsets = np.argwhere(stamp) - (stamp.shape[0] - 1) // 2
-        spans = [self._span(layer, pm, pad, w, h) for layer in layers]
-        in_view = sum(i1 - i0 for i0, i1, _ in spans)
-        sparse = not count and stamp.shape[0] > 1 and in_view * len(offsets) < SPARSE_STAMP_SHARE * w * h
         bx, by = pm.bx + pad, pm.by + pad
-        index = None
+        index = self._index_scratch(SPLAT_BLOCK)
         for layer, (i0, i1, _) in zip(layers, spans, strict=True):
             if i1 <= i0:
                 continue
             keys = layer.keys if count else layer.keys16
-            if sparse:
-                per_point = keys if isinstance(keys, np.ndarray) else np.zeros(1, dtype)
-                splat_jit.kernel("stamp_points")(layer.xs, layer.ys, per_point, dtype(0 if per_point is keys else keys),
-                                                 per_point is not keys, i0, i1, pm.ax, bx, pm.ay, by, canvas,
-                                                 offsets[:, 0].copy(), offsets[:, 1].copy())
-                continue
-            if index is None:
-                index = self._index_scratch(SPLAT_BLOCK)
             per_point = keys if isinstance(keys, np.ndarray) else np.zeros(1, dtype)
             splat_jit.kernel("splat")(layer.xs, layer.ys, per_point, dtype(0 if per_point is keys else keys),
                                       per_point is not keys, i0, i1, pm.ax, bx, pm.ay, by, w, h, canvas.ravel(),
@@ -521,11 +564,47 @@ class Rasterizer:
             splat_jit.kernel("merge_counts")(canvas, counts, np.uint32(MAX_COUNT))
         # at full opacity a colour depends on the slot alone: the table's first 256 entries (1 KB, in cache)
         mask, lut = (dtype(0xFFFF), lut) if count else (dtype(0xFF), lut[:256])
-        if sparse or stamp.shape[0] <= 1:
-            splat_jit.kernel("lut_crop")(canvas, lut, mask, out, pad)
-            return
-        # numpy's shifted-slice maximum (see `dilate_max`), then the look-up and crop into the image in one pass
-        splat_jit.kernel("lut_crop")(self._dilated(canvas, stamp), lut, mask, out, pad)
+        if stamp.shape[0] > 1:
+            canvas = self._dilated_compiled(canvas, stamp)  # compiled, row by row
+        splat_jit.kernel("lut_crop")(canvas, lut, mask, out, pad)
+
+    def _render_sparse(self, layers: list[Layer], spans: list[tuple[int, int, bool]], pm: PixelMap,
+                       stamp: np.ndarray, lut: np.ndarray, out: np.ndarray, pad: int, was_clean: bool,
+                       most_pixels: int) -> None:
+        """A frame of few points (a deep zoom) at full opacity: each dot stamped whole into a canvas kept between
+        such frames, its pixels coloured in ``out`` as they are written (`splat_jit._stamp_into_frame`). The
+        pixels the last sparse frame wrote are reset first where ``out`` still holds it, else the canvas and
+        ``out`` are cleared whole: no pass over the whole canvas otherwise."""
+        w, h = pm.width + 2 * pad, pm.height + 2 * pad
+        canvas = self._sparse_canvas
+        empty = np.uint32(lut[0])
+        if (was_clean and canvas.shape == (h, w) and self._sparse_frame == (out.shape, int(empty))
+                and self._sparse_touched_n <= len(self._sparse_touched)):
+            splat_jit.kernel("unstamp")(canvas, out, self._sparse_touched, self._sparse_touched_n, pad, empty)
+        else:
+            if canvas.shape != (h, w):
+                canvas = self._sparse_canvas = np.zeros((h, w), np.uint16)
+            else:
+                canvas.fill(0)
+            out.fill(empty)
+        if len(self._sparse_touched) < most_pixels:
+            self._sparse_touched = np.empty(max(most_pixels, 2 * len(self._sparse_touched)), np.int64)
+        offsets = np.argwhere(stamp) - (stamp.shape[0] - 1) // 2
+        off_y, off_x = offsets[:, 0].copy(), offsets[:, 1].copy()
+        bx, by = pm.bx + pad, pm.by + pad
+        touched = 0
+        for layer, (i0, i1, _) in zip(layers, spans, strict=True):
+            if i1 <= i0:
+                continue
+            keys = layer.keys16
+            per_point = keys if isinstance(keys, np.ndarray) else np.zeros(1, np.uint16)
+            touched = splat_jit.kernel("stamp_into_frame")(
+                layer.xs, layer.ys, per_point, np.uint16(0 if per_point is keys else keys), per_point is not keys,
+                i0, i1, pm.ax, bx, pm.ay, by, canvas, off_y, off_x, lut[:256], np.uint16(0xFF), out, pad,
+                self._sparse_touched, touched)
+        self._sparse_touched_n = int(touched)
+        self._sparse_frame = (out.shape, int(empty))
+        self._sparse_clean = True
 
     def _index_scratch(self, n: int) -> np.ndarray:
         """int32 pixel indices of one block of points (a canvas never has 2**31 pixels), kept between frames."""

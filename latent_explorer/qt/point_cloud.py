@@ -3,9 +3,12 @@
 Each paint maps the visible data rectangle to device pixels through the painter's device transform, asks
 `core.splat.Rasterizer` for an ARGB32 frame of exactly that size, written straight into an image kept between
 frames of the same size, and draws it with the painter transform reset, so points stay crisp dots of a fixed
-pixel size at any zoom and on high-DPI screens. The frame is cached until the view, the data or the style changes
-(hover markers and overlays repaint for free). Making the first item starts compiling the rasteriser's numba
-kernels in a worker thread, where numba is installed (`core.splat_jit`).
+pixel size at any zoom and on high-DPI screens. On screen, where the plot's background is one opaque colour and
+nothing lies under the cloud, that colour is composed into the frame by the colour table itself and the frame
+is an opaque image (`backdrop`): Qt then copies it instead of blending a million pixels (0.4 ms against 1.1 ms
+for a 1200 × 900 frame). Exports keep a transparent frame. The frame is cached until the view, the data or the
+style changes (hover markers and overlays repaint for free). Making the first item starts compiling the
+rasteriser's numba kernels in a worker thread, where numba is installed (`core.splat_jit`).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QImage, QPainter
+from PySide6.QtWidgets import QGraphicsView
 
 from latent_explorer.core import splat_jit
 from latent_explorer.core.splat import (
@@ -27,6 +31,7 @@ from latent_explorer.core.splat import (
     SortedPoints,
     disc_stamp,
     key_lut,
+    over_backdrop,
 )
 
 MAX_FRAME_SIDE = 16384  # device pixels; a larger view (huge exports) is drawn at the clipped size
@@ -53,6 +58,7 @@ class PointCloudItem(pg.GraphicsObject):
         self._cache_key: tuple | None = None
         self._frame: QImage | None = None
         self._image: QImage | None = None
+        self._opaque_lut: tuple[int, int, np.ndarray] | None = None  # (backdrop, colour table id, table)
         self._layer_source: Callable[[], tuple[list[Layer], np.ndarray]] | None = None
 
     # ------------------------------------------------------------------ data and style
@@ -149,22 +155,58 @@ class PointCloudItem(pg.GraphicsObject):
         cx, cy = self.points.center
         pixel_map = PixelMap(width, height, ax=device.m11(), bx=device.m11() * cx + device.dx() - x0,
                              ay=device.m22(), by=device.m22() * cy + device.dy() - y0)
-        key = (pixel_map, x0, y0, ratio, self._version)
+        backdrop = self.backdrop(widget)
+        key = (pixel_map, x0, y0, ratio, self._version, backdrop)
         if key != self._cache_key or self._frame is None:
-            self._frame = self._render(pixel_map, ratio)
+            self._frame = self._render(pixel_map, ratio, backdrop)
             self._cache_key = key
         self._frame.setDevicePixelRatio(ratio)
         painter.drawImage(base.inverted()[0].map(QPointF(x0, y0)), self._frame)
         painter.restore()
 
-    def _frame_image(self, width: int, height: int) -> QImage:
-        """The image frames are drawn into, kept while the view keeps its size (no allocation per frame)."""
-        image = self._image
-        if image is None or image.width() != width or image.height() != height:
-            image = self._image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
-        return image
+    def backdrop(self, widget) -> int | None:
+        """The opaque colour (0xAARRGGBB) under the whole cloud when it is painted on screen: the view box's own
+        background where shown, else the plot's; None where the frame must stay transparent (an export, a
+        background with a pattern or transparency, or an item beneath the cloud)."""
+        if widget is None:
+            return None  # rendered to another device (an export): what is below must show through
+        view = self.getViewBox()
+        brush = _solid(view.background.brush()) if view is not None and view.background.isVisible() else None
+        if brush is None:
+            graphics_view = widget.parent()
+            if not isinstance(graphics_view, QGraphicsView):
+                return None
+            brush = _solid(graphics_view.backgroundBrush())
+            if brush is None:
+                return None
+        parent = self.parentItem()
+        if parent is not None:
+            z = self.zValue()
+            for sibling in parent.childItems():
+                if sibling is not self and sibling.isVisible() and sibling.zValue() < z:
+                    return None
+        return brush
 
-    def _render(self, pixel_map: PixelMap, ratio: float) -> QImage:
+    def _frame_image(self, width: int, height: int, opaque: bool) -> tuple[QImage, bool]:
+        """The image frames are drawn into, kept while the view keeps its size and format (no allocation per
+        frame), and whether it was kept (it then holds the last frame: only the rasteriser writes to it)."""
+        image = self._image
+        fmt = QImage.Format.Format_RGB32 if opaque else QImage.Format.Format_ARGB32_Premultiplied
+        if image is None or image.width() != width or image.height() != height or image.format() != fmt:
+            image = self._image = QImage(width, height, fmt)
+            return image, False
+        return image, True
+
+    def _colour_table(self, backdrop: int | None) -> np.ndarray:
+        """The colour table of the frame: transparent, or composed over the backdrop (made once per change)."""
+        if backdrop is None:
+            return self._lut
+        cached = self._opaque_lut
+        if cached is None or cached[0] != backdrop or cached[1] != id(self._lut):
+            cached = self._opaque_lut = (backdrop, id(self._lut), over_backdrop(self._lut, backdrop))
+        return cached[2]
+
+    def _render(self, pixel_map: PixelMap, ratio: float, backdrop: int | None = None) -> QImage:
         """One frame; the point size is in logical pixels, so the dot is ``ratio`` times wider on the device."""
         start = time.perf_counter()
         diameter = max(1, int(round(self.point_size * ratio)))
@@ -174,9 +216,17 @@ class PointCloudItem(pg.GraphicsObject):
             argb = self._rasterizer.render_density(self.layers, pixel_map, self._stamp, self.opacity)
             image = pg.functions.ndarray_to_qimage(argb, QImage.Format.Format_ARGB32_Premultiplied)
         else:
-            image = self._frame_image(pixel_map.width, pixel_map.height)
-            # the frame is drawn straight into the image's own buffer (ARGB32 rows are whole words: no padding)
+            image, kept = self._frame_image(pixel_map.width, pixel_map.height, backdrop is not None)
+            # the frame is drawn straight into the image's own buffer (32-bit rows are whole words: no padding)
             out = np.frombuffer(image.bits(), np.uint32).reshape(pixel_map.height, pixel_map.width)
-            self._rasterizer.render_into(self.layers, pixel_map, self._stamp, self._lut, self.opacity < 1, out)
+            self._rasterizer.render_into(self.layers, pixel_map, self._stamp, self._colour_table(backdrop),
+                                         self.opacity < 1, out, kept=kept)
         self.last_render_ms = (time.perf_counter() - start) * 1000.0
         return image
+
+
+def _solid(brush: QBrush) -> int | None:
+    """A brush's colour as 0xAARRGGBB if it is one opaque colour, else None."""
+    if brush.style() != Qt.BrushStyle.SolidPattern or brush.color().alpha() != 255:
+        return None
+    return int(brush.color().rgba())

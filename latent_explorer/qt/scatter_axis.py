@@ -20,6 +20,7 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPicture, QStaticText
 
 MAX_CACHED_LABELS = 512
+LABEL_BATCH = 8  # tick labels formatted at a time (a level is given up as soon as its labels crowd the axis)
 _NUMERIC = frozenset("0123456789.-+e\u2212")  # what tick labels of a linear axis are made of
 _PAINTED = QPicture()  # stands in AxisItem.picture for "specs are current"; pyqtgraph sets None to invalidate
 
@@ -140,10 +141,17 @@ class FastAxis(pg.AxisItem):
                          if o == 0 and offset == 0 and abs(c / spacing - round(c / spacing)) < 1e-6]
             others = [(c, o) for c, o in coarser
                       if not (o == 0 and offset == 0 and abs(c / spacing - round(c / spacing)) < 1e-6)]
-            tolerance = spacing * 0.01
-            values = [start + j * spacing for j in steps
-                      if not any((first + j) % m == 0 for m in multiples)]
+            if not multiples:
+                values = [start + j * spacing for j in steps]
+            elif all(m % multiples[-1] == 0 for m in multiples):
+                # nested levels (each coarser spacing a multiple of the next finer one, as pyqtgraph's are):
+                # a multiple of a coarser level's m is a multiple of the finest coarser level's m, one test
+                m = multiples[-1]
+                values = [start + j * spacing for j in steps if (first + j) % m]
+            else:
+                values = [start + j * spacing for j in steps if not any((first + j) % m == 0 for m in multiples)]
             if others:
+                tolerance = spacing * 0.01
                 values = [v for v in values
                           if not any(abs(v - (round((v - o) / c) * c + o)) <= tolerance for c, o in others)]
             coarser.append((spacing, offset))
@@ -158,18 +166,36 @@ class FastAxis(pg.AxisItem):
         box = self.boundingRect()
         box_x0, box_y0, box_x1, box_y1 = box.left(), box.top(), box.right(), box.bottom()
         texts, sizes_so_far, last_size2 = [], [], 0.0
+        along = 0.0  # the labels' extent along the axis so far
         for i in range(min(len(levels), self.style["maxTextLevel"] + 1)):
             spacing, values = levels[i]
-            strings = self.tickStrings(values, self.autoSIPrefixScale * self.scale, spacing)
-            shown = [(x, text, self._label(p, font_key, font, text))
-                     for x, text in zip(positions[i], strings, strict=False) if x is not None and text]
+            # pyqtgraph drops a finer level whose labels would crowd the axis (its textFillLimits); the extent
+            # only grows label by label, so a level is measured a few labels at a time and given up as soon as
+            # it crowds: the many labels of a fine level are mostly never formatted nor measured
+            limits = [limit for n, limit in self.style["textFillLimits"] if len(texts) >= n] if i > 0 else []
+            crowded_at = min(limits) if limits else None
+            shown, extent, crowded = [], along, False
+            for first in range(0, len(values), LABEL_BATCH):
+                strings = self.tickStrings(values[first:first + LABEL_BATCH], self.autoSIPrefixScale * self.scale,
+                                           spacing)
+                for x, text in zip(positions[i][first:first + LABEL_BATCH], strings, strict=False):
+                    if x is None or not text:
+                        continue
+                    size = self._label(p, font_key, font, text)
+                    shown.append((x, text, size))
+                    extent += size[1] if left else size[0]
+                    if crowded_at is not None and extent / length >= crowded_at:
+                        crowded = True
+                        break
+                if crowded:
+                    break
+            if crowded:
+                break
             if not shown:
                 continue
+            along = extent
             sizes_so_far += [size for _x, _text, size in shown]
-            along = sum(h if left else w for w, h in sizes_so_far)
             size2 = max(w if left else h for w, h in sizes_so_far)
-            if i > 0 and any(len(texts) >= n and along / length >= limit for n, limit in self.style["textFillLimits"]):
-                break
             last_size2 = size2
             for x, text, (w, h) in shown:
                 # the label's rectangle as pyqtgraph places it, then the text aligned in it as drawText would

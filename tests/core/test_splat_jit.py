@@ -14,6 +14,7 @@ from latent_explorer.core.splat import (
     build_layers,
     disc_stamp,
     key_lut,
+    over_backdrop,
     slot_palette,
 )
 
@@ -41,7 +42,7 @@ def test_compiled_frames_equal_the_numpy_frames(n_pixels, opacity, monkeypatch):
     cx, cy = points.center
     lut = key_lut(palette, opacity)
     drawn = 0
-    for diameter in (1, 3, 5, 8):  # even diameters have an off-centre anchor
+    for diameter in (1, 2, 3, 5, 8):  # even diameters have an off-centre anchor; 2 and 3 are square
         for zoom, x0, y0 in ((10.0, 0.0, 0.0), (40.0, 5.0125, 8.0125), (200.0, 9.0025, 11.0025)):
             pixel_map = PixelMap(side, side, ax=zoom, bx=zoom * (cx - x0), ay=zoom, by=zoom * (cy - y0))
             for selected in (None, rng.random(n_pixels) < 0.3):
@@ -51,6 +52,53 @@ def test_compiled_frames_equal_the_numpy_frames(n_pixels, opacity, monkeypatch):
                 np.testing.assert_array_equal(got, expected)
                 drawn += int((expected != 0).sum())
     assert drawn > 0
+
+
+def test_a_kept_frame_redrawn_sparse_equals_a_fresh_frame(monkeypatch):
+    """Sparse frames drawn into the same buffer reset only the last sparse frame's pixels: a sequence of views
+    (sparse, dense, sparse again, a new size, a new colour table) gives each frame a fresh rasteriser gives."""
+    assert splat_jit.warm_up()
+    monkeypatch.setitem(splat_jit._state, "ready", True)
+    rng = np.random.default_rng(3)
+    xy = rng.normal(0, 1, (20000, 2))
+    palette = slot_palette(categorical_palette(4))
+    points = SortedPoints(xy)
+    layers = build_layers(points, (rng.integers(0, 4, len(xy)) + 1).astype(np.uint8), palette)
+    cx, cy = points.center
+    white = over_backdrop(key_lut(palette, 1.0), 0xFFFFFFFF)
+    dark = over_backdrop(key_lut(palette, 1.0), 0xFF202020)
+    kept = Rasterizer()
+    buffers: dict[tuple, np.ndarray] = {}
+    sequence = [(200, 2000.0, 0.03, white), (200, 3000.0, -0.02, white), (200, 20.0, 0.0, white),
+                (200, 2500.0, 0.01, white), (200, 2500.0, 0.01, dark), (150, 3000.0, 0.04, dark),
+                (200, 2200.0, -0.04, white),
+                (200, 2200.0, 0.05, white)]
+    sparse_frames, last = 0, None
+    for side, zoom, centre, lut in sequence:
+        pixel_map = PixelMap(side, side, ax=zoom, bx=zoom * (cx - centre) + side / 2, ay=-zoom,
+                             by=-zoom * (cy - centre) + side / 2)
+        out = buffers.setdefault(side, np.zeros((side, side), np.uint32))
+        kept.render_into(layers, pixel_map, disc_stamp(3), lut, False, out, kept=out is last)
+        last = out
+        fresh = np.full((side, side), 7, np.uint32)  # whatever a new image holds
+        Rasterizer().render_into(layers, pixel_map, disc_stamp(3), lut, False, fresh)
+        np.testing.assert_array_equal(out, fresh)
+        assert (out != lut[0]).sum() > 50  # dots were drawn
+        sparse_frames += kept._sparse_clean
+    assert sparse_frames >= 5  # most frames are sparse, and follow a sparse frame in the same buffer
+
+
+def test_over_backdrop_composes_each_colour_over_the_background():
+    palette = slot_palette(categorical_palette(3))
+    lut = key_lut(palette, 0.5)
+    composed = over_backdrop(lut, 0xFF102030)
+    assert composed[0] == 0xFF102030  # an empty pixel is the background
+    assert (composed >> 24 == 255).all()
+    for key in (1, 2, 1 | (5 << 8), 255):
+        a = int(lut[key] >> 24)
+        for shift, under in ((16, 0x10), (8, 0x20), (0, 0x30)):
+            expected = min(255, int(lut[key] >> shift & 0xFF) + round(under * (255 - a) / 255))
+            assert abs(int(composed[key] >> shift & 0xFF) - expected) <= 1
 
 
 def test_compiled_counts_build_up_opacity(monkeypatch):

@@ -138,6 +138,45 @@ def test_categorical_colours_at_the_right_pixels(scatter):
     assert count_color(plot_area(scatter, rgb), tab[1]) == 2 * disc_stamp(5).sum()
 
 
+def test_on_screen_the_frame_is_opaque_and_looks_as_the_blended_one(scatter):
+    """Over one opaque background the colours are composed into the frame (an opaque image, no blending when
+    shown); an item beneath the cloud, or an export, gets the transparent frame. Both look the same."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QImage
+
+    rng = np.random.default_rng(2)
+    xy = rng.normal(0, 1, (3000, 2))
+    scatter.set_points(xy)
+    scatter.set_categorical(rng.integers(0, 4, len(xy)), list("abcd"))
+    scatter.set_opacity(0.6)  # partial opacity: the composition matters
+    scatter.set_view(-3, 3, -3, 3)
+    opaque = grab_rgb(scatter)
+    assert scatter.cloud._image.format() == QImage.Format.Format_RGB32
+    assert scatter.cloud.backdrop(None) is None  # rendered to another device (an export): transparent
+
+    class Beneath(pg.GraphicsObject):
+        def boundingRect(self):  # noqa: N802 - Qt name
+            return pg.QtCore.QRectF(0, 0, 0, 0)
+
+        def paint(self, *args):
+            pass
+
+    beneath = Beneath()
+    beneath.setZValue(scatter.cloud.zValue() - 1)
+    scatter.plot_item.addItem(beneath, ignoreBounds=True)
+    blended = grab_rgb(scatter)
+    assert scatter.cloud._image.format() == QImage.Format.Format_ARGB32_Premultiplied
+    area = plot_area(scatter, opaque)
+    assert count_color(area, WHITE, tol=0) < area.shape[0] * area.shape[1]  # points were drawn
+    difference = np.abs(plot_area(scatter, opaque).astype(int) - plot_area(scatter, blended).astype(int))
+    assert difference.max() <= 2  # (rounding of the composition)
+    scatter.plot_item.removeItem(beneath)
+    scatter.plot_widget.setBackground("k")
+    dark = grab_rgb(scatter)
+    assert scatter.cloud._image.format() == QImage.Format.Format_RGB32
+    assert pixel_at(dark, scatter, 2.9, 2.9) == (0, 0, 0)
+
+
 def test_points_keep_their_pixel_size_when_zoomed_into_a_tiny_square(scatter):
     rng = np.random.default_rng(1)
     far = rng.uniform(-20, 20, size=(2000, 2))
