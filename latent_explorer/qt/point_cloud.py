@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QImage, QPainter
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsView
 
 from latent_explorer.core import splat_jit
@@ -59,6 +59,7 @@ class PointCloudItem(pg.GraphicsObject):
         self._frame: QImage | None = None
         self._image: QImage | None = None
         self._opaque_lut: tuple[int, int, np.ndarray] | None = None  # (backdrop, colour table id, table)
+        self._promised: QRectF | None = None  # what `opaque_cover` promised the view to cover
         self._layer_source: Callable[[], tuple[list[Layer], np.ndarray]] | None = None
 
     # ------------------------------------------------------------------ data and style
@@ -130,15 +131,43 @@ class PointCloudItem(pg.GraphicsObject):
     def pixelPadding(self) -> float:  # noqa: N802 - pyqtgraph name
         return self.point_size / 2.0 + 1.0
 
+    def opaque_cover(self, widget) -> QRectF | None:
+        """The scene rectangle the next paint on ``widget`` will cover with an opaque frame, or None: the view
+        then need not paint its background there (see `qt.scatter_canvas.ScatterCanvas`). A promise: should the
+        frame not be drawn after all, `paint` fills the rectangle with the background colour itself."""
+        self._promised = None
+        if not self.isVisible() or self.density or self.points is None or not len(self.points):
+            return None
+        view = self.getViewBox()
+        if view is None or self.backdrop(widget) is None:
+            return None
+        ratio = widget.devicePixelRatioF() if widget is not None else 1.0
+        rect = view.sceneBoundingRect()
+        if max(rect.width(), rect.height()) * ratio >= MAX_FRAME_SIDE:
+            return None
+        # Qt paints an item only where its bounding rectangle meets the exposed area, so only that part is
+        # promised (a view panned away from every point has the background painted as usual)
+        rect = rect.intersected(self.sceneBoundingRect())
+        if rect.isEmpty():
+            return None
+        self._promised = rect
+        return rect
+
     def paint(self, painter: QPainter, option=None, widget=None) -> None:
+        promised, self._promised = self._promised, None
+        if not self._paint_frame(painter, widget) and promised is not None:
+            painter.fillRect(self.mapRectFromScene(promised), QColor.fromRgba(self.backdrop(widget) or 0xFFFFFFFF))
+
+    def _paint_frame(self, painter: QPainter, widget) -> bool:
+        """Draw the frame; False where nothing was drawn."""
         if self.points is None or not self._layers_now():
-            return
+            return False
         view = self.getViewBox()
         if view is None:
-            return
+            return False
         device = painter.deviceTransform()
         if abs(device.m12()) > 1e-12 or abs(device.m21()) > 1e-12:
-            return  # rotated views are not supported: a scatter plot is never rotated
+            return False  # rotated views are not supported: a scatter plot is never rotated
         painter.save()
         painter.resetTransform()
         # what is left maps logical to device pixels: the screen's pixel ratio, and the offset of this view
@@ -151,7 +180,7 @@ class PointCloudItem(pg.GraphicsObject):
         height = min(math.ceil(rect.bottom()) - y0, MAX_FRAME_SIDE)
         if width <= 0 or height <= 0:
             painter.restore()
-            return
+            return False
         cx, cy = self.points.center
         pixel_map = PixelMap(width, height, ax=device.m11(), bx=device.m11() * cx + device.dx() - x0,
                              ay=device.m22(), by=device.m22() * cy + device.dy() - y0)
@@ -163,6 +192,7 @@ class PointCloudItem(pg.GraphicsObject):
         self._frame.setDevicePixelRatio(ratio)
         painter.drawImage(base.inverted()[0].map(QPointF(x0, y0)), self._frame)
         painter.restore()
+        return True
 
     def backdrop(self, widget) -> int | None:
         """The opaque colour (0xAARRGGBB) under the whole cloud when it is painted on screen: the view box's own

@@ -42,6 +42,7 @@ from latent_explorer.core.splat import MAX_SLOTS, MISSING_SLOT, Layer, SortedPoi
 from latent_explorer.qt.legend import ClassLegend
 from latent_explorer.qt.point_cloud import PointCloudItem
 from latent_explorer.qt.scatter_axis import FastAxis
+from latent_explorer.qt.scatter_canvas import ScatterCanvas
 from latent_explorer.qt.scatter_toolbar import ScatterToolbar
 from latent_explorer.qt.scatter_view import TOOLS, ScatterViewBox
 
@@ -207,7 +208,7 @@ class LatentScatter(QWidget):
         self._hovered = -1
         self._markers: dict[str, PassiveScatterItem] = {}
 
-        self.plot_widget = pg.GraphicsLayoutWidget()
+        self.plot_widget = ScatterCanvas()
         self.plot_widget.setBackground("w")
         self.view_box = ScatterViewBox(self)
         self.plot_item: pg.PlotItem = self.plot_widget.addPlot(
@@ -221,6 +222,7 @@ class LatentScatter(QWidget):
         self.cloud = PointCloudItem()
         self.cloud.setZValue(-10)  # overlays other panels add (paths, ellipses) go above the points
         self.plot_item.addItem(self.cloud)
+        self.plot_widget.cover_with(self.cloud)
         self.hover_marker = PassiveScatterItem(size=12, pen=pg.mkPen((0, 0, 0), width=1.5), brush=None)
         self.hover_marker.setZValue(50)
         self.hover_marker.hide()

@@ -171,10 +171,21 @@ def test_on_screen_the_frame_is_opaque_and_looks_as_the_blended_one(scatter):
     difference = np.abs(plot_area(scatter, opaque).astype(int) - plot_area(scatter, blended).astype(int))
     assert difference.max() <= 2  # (rounding of the composition)
     scatter.plot_item.removeItem(beneath)
-    scatter.plot_widget.setBackground("k")
+    blue = (51, 102, 153)  # (not black: a pixel nobody paints reads black in a grab)
+    scatter.plot_widget.setBackground(blue)
     dark = grab_rgb(scatter)
     assert scatter.cloud._image.format() == QImage.Format.Format_RGB32
-    assert pixel_at(dark, scatter, 2.9, 2.9) == (0, 0, 0)
+    assert pixel_at(dark, scatter, 2.9, 2.9) == blue
+    # the view paints no background under an opaque frame; wherever the frame is not drawn it still shows
+    scatter.set_view(100, 101, 100, 101)  # away from every point
+    inside = np.s_[:-8, 8:]  # (the axes' ticks reach 5 px into the plot)
+    assert (plot_area(scatter, grab_rgb(scatter))[inside] == blue).all()
+    scatter.set_view(-3, 3, -3, 3)
+    scatter.set_density_mode(True)  # a transparent frame
+    assert count_color(plot_area(scatter, grab_rgb(scatter)), blue, tol=0) > 1000
+    scatter.set_density_mode(False)
+    scatter.cloud.set_layers([], scatter.cloud.palette)  # nothing to draw after the promise was made
+    assert (plot_area(scatter, grab_rgb(scatter))[inside] == blue).all()
 
 
 def test_points_keep_their_pixel_size_when_zoomed_into_a_tiny_square(scatter):
