@@ -213,6 +213,18 @@ def build_layers(points: SortedPoints, slots: np.ndarray, palette: np.ndarray, s
     return [layer(rest, 0, grey=True), layer(chosen, SELECTED_BITS, grey=False)]
 
 
+def preview_layer(points: SortedPoints, palette: np.ndarray) -> Layer:
+    """One colour for a cloud whose colours are still being prepared: every point, or, above LOD_POINTS (no
+    level of detail exists yet), every k-th of them, so that no more than LOD_POINTS are drawn (40 ms of the GUI
+    thread for ten million otherwise). Shown for the second or two the worker needs; then the real layers."""
+    step = max(1, -(-len(points) // LOD_POINTS))
+    if step == 1:
+        return Layer(points.xs, points.ys, 1, 1, palette)
+    # contiguous copies: the compiled kernels are built for contiguous coordinates
+    xs, ys = np.ascontiguousarray(points.xs[::step]), np.ascontiguousarray(points.ys[::step])
+    return Layer(xs, ys, 1, 1, palette)
+
+
 def point_rank(index: np.ndarray) -> np.ndarray:
     """A fixed pseudo-random rank per original row (Knuth's multiplicative hash), in the key's rank bits."""
     hashed = index.astype(np.uint32) * np.uint32(2654435761)

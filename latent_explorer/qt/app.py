@@ -29,12 +29,10 @@ def make_application(argv: list[str] | None = None):
     app.setApplicationDisplayName("Latent Explorer")
     configure_pyqtgraph()
     if getattr(app, "_garbage_collector", None) is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
+        from latent_explorer.qt.collector import GuiThreadCollector
 
-        # Python's cycle collector runs in whichever thread allocates: in a worker thread it may delete Qt objects
-        # of the GUI thread or disconnect their signals there, which deadlocks on the GIL or crashes. Collect on
-        # a GUI-thread timer instead.
-        app._garbage_collector = GarbageCollector(interval=1.0)
+        # cycles are collected on a GUI-thread timer, never in a worker, and full collections kept short
+        app._garbage_collector = GuiThreadCollector(interval_s=1.0)
     return app
 
 
@@ -65,6 +63,7 @@ def run_app(args: Any) -> int:
     from latent_explorer.qt.main_window import MainWindow
 
     window = MainWindow()
+    app._garbage_collector.settle()  # the start-up's objects are there for good: later collections skip them
     window.show()
     if getattr(args, "layout", None):
         window.apply_layout(args.layout)

@@ -38,7 +38,16 @@ from latent_explorer.core.colors import (
     value_range,
 )
 from latent_explorer.core.spatial import brute_in_polygon, brute_in_rect, brute_nearest, simplify_polyline
-from latent_explorer.core.splat import MAX_SLOTS, MISSING_SLOT, Layer, SortedPoints, build_layers, slot_palette
+from latent_explorer.core.splat import (
+    LOD_POINTS,
+    MAX_SLOTS,
+    MISSING_SLOT,
+    Layer,
+    SortedPoints,
+    build_layers,
+    preview_layer,
+    slot_palette,
+)
 from latent_explorer.qt.legend import ClassLegend
 from latent_explorer.qt.point_cloud import PointCloudItem
 from latent_explorer.qt.scatter_axis import FastAxis
@@ -51,6 +60,8 @@ HOVER_RATE_HZ = 60
 VIEW_SETTLE_MS = 150
 SORT_POLL_MS = 5
 BACKGROUND_STYLE_POINTS = 200_000  # from this many points colours are prepared in the worker (10-25 ms at 1M)
+HUGE_POINTS = LOD_POINTS  # from this many points class ids are counted in the worker, bounds first sampled
+BOUNDS_SAMPLE = 10_000  # rows read for a huge cloud's first view (each row a cache miss: about 1 ms)
 LASSO_STEP_PX = 2.0
 RESET_PADDING = 0.03
 SUBTRACT_MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
@@ -193,6 +204,7 @@ class LatentScatter(QWidget):
         self._styling: Future | None = None  # layers being prepared in the worker (large clouds)
         self._preparing: Future | None = None  # a large cloud's float32 copy being made in the worker
         self._first_frame = {"fresh": False, "reset": False}  # what to do when that copy lands
+        self._labelling: Future | None = None  # a huge cloud's class ids, made int32 and counted
         self._mode = "uniform"  # "uniform" | "categorical" | "continuous"
         self._labels: np.ndarray | None = None
         self._names: list[str] = []
@@ -319,6 +331,11 @@ class LatentScatter(QWidget):
             return False
         return self._points.grid is not None or not len(self._points)
 
+    @property
+    def loading(self) -> bool:
+        """Whether the worker is still preparing the points (copy, sort, hover grid, a large cloud's colours)."""
+        return any(job is not None for job in (self._preparing, self._sorting, self._styling, self._labelling))
+
     def set_points(self, xy: np.ndarray, keep_view: bool = False) -> None:
         """New coordinates (N, 2). Colours, selection and hidden classes are kept while N stays the same.
 
@@ -337,10 +354,10 @@ class LatentScatter(QWidget):
             self._show_color_bar(False)
         n_changed = len(xy) != len(self._xy)
         self._xy = xy
-        for pending in (self._preparing, self._sorting, self._styling):
+        for pending in (self._preparing, self._sorting, self._styling, self._labelling):
             if pending is not None:
                 pending.cancel()  # a layout streamed since: its sort and colours are not wanted any more
-        self._preparing = self._sorting = self._styling = None
+        self._preparing = self._sorting = self._styling = self._labelling = None
         self._set_hovered(-1)
         if self._background_style():
             # a large cloud: even its float32 copy (25 ms at 1M) is made in the worker, then sorted, then
@@ -377,7 +394,7 @@ class LatentScatter(QWidget):
                 # streamed with the same size keeps its last picture instead (a one-colour frame would flicker)
                 palette = slot_palette(np.array([self._uniform_color], np.uint8))
                 self.cloud.set_points(points)
-                self.cloud.set_layers([Layer(points.xs, points.ys, 1, 1, palette)], palette)
+                self.cloud.set_layers([preview_layer(points, palette)], palette)
             self._show_missing()
             if self._first_frame["reset"]:
                 self.reset_view()
@@ -401,13 +418,23 @@ class LatentScatter(QWidget):
                     self.cloud.set_layers(layers, palette)
                     if self._hovered >= 0 and shown is not None and not shown[self._hovered]:
                         self._set_hovered(-1)
-        if self._preparing is None and self._sorting is None and self._styling is None:
+        future = self._labelling
+        if future is not None and future.done():
+            self._labelling = None
+            if not future.cancelled():
+                labels, counts = future.result()
+                if self._mode == "categorical" and len(labels) == self.n_points:
+                    self._labels = labels  # the same ids, in half the memory
+                    self.legend.set_classes(self._names, self._class_colors[np.arange(len(self._names)) % MAX_SLOTS],
+                                            counts)
+                    self.legend.set_hidden(self._hidden)
+        if not self.loading:
             self._sort_timer.stop()
 
     def wait_until_sorted(self, timeout: float | None = None) -> None:
         """Block until the background sort (and the colours of a large cloud) are done and swapped in (tests,
         exports)."""
-        for pending in (self._preparing, self._sorting, self._styling):
+        for pending in (self._preparing, self._sorting, self._styling, self._labelling):
             if pending is not None and not pending.cancelled():
                 with contextlib.suppress(CancelledError):  # a newer layout replaced it meanwhile
                     pending.exception(timeout)
@@ -416,7 +443,18 @@ class LatentScatter(QWidget):
     def set_categorical(self, labels: np.ndarray, names: Sequence[str]) -> None:
         """Colour by class: tab10/tab20/glasbey, with a legend (click hides, double-click isolates)."""
         names = [str(n) for n in names]
-        labels, counts = compact_labels_and_counts(self._per_point(labels, "labels"), len(names))
+        labels = self._per_point(labels, "labels")
+        if self._labelling is not None:
+            self._labelling.cancel()
+            self._labelling = None
+        if self.n_points >= HUGE_POINTS and labels.dtype.kind in "iu":
+            # a huge cloud's ids are made int32 and counted in the worker (30 ms of the GUI thread at ten
+            # million); they colour as given meanwhile, and the legend's counts follow
+            counts = None
+            self._labelling = sorter().submit(compact_labels_and_counts, labels, len(names))
+            self._sort_timer.start()
+        else:
+            labels, counts = compact_labels_and_counts(labels, len(names))
         self._mode, self._labels, self._names = "categorical", labels, names
         self._class_colors = categorical_palette(len(names))
         self._hidden = {h for h in self._hidden if h < len(names)}
@@ -661,6 +699,15 @@ class LatentScatter(QWidget):
         the caller's array (4 ms at 1M) where every value is finite, else the view waits for the copy's."""
         if not len(xy):
             return
+        if len(xy) >= HUGE_POINTS:
+            # a huge cloud: the bounds of an evenly strided sample now (reading all ten million rows holds the
+            # GUI thread for 27 ms), the exact ones when the copy lands, before anything is drawn
+            sample = xy[::max(1, len(xy) // BOUNDS_SAMPLE)]
+            sample = sample[np.isfinite(sample).all(axis=1)]
+            if len(sample):
+                (x0, y0), (x1, y1) = sample.min(axis=0), sample.max(axis=0)
+                self._show_bounds(float(x0), float(x1), float(y0), float(y1))
+            return
         # column by column (a reduction over axis 0 of an (N, 2) array runs N inner loops of length 2); a NaN
         # or an infinity anywhere shows in the bounds themselves
         if splat_jit.ready() and xy.dtype in (np.float64, np.float32) and xy.flags.c_contiguous:
@@ -690,11 +737,11 @@ class LatentScatter(QWidget):
         return inverse.map(viewport)
 
     # ------------------------------------------------------------------ look-ups
-    def _scanned(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(xs, ys, rows, centre) for a scan of every point: the float32 copy, or, for the few milliseconds a
-        large cloud's copy is being made in the worker, the caller's own coordinates (rows = positions)."""
+    def _scanned(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+        """(xs, ys, rows, centre) for a scan of every point: the float32 copy, or, while a large cloud's copy is
+        being made in the worker, the caller's own coordinates (rows None: positions are rows)."""
         if self._preparing is not None and len(self._xy):
-            return self._xy[:, 0], self._xy[:, 1], np.arange(len(self._xy)), np.zeros(2)
+            return self._xy[:, 0], self._xy[:, 1], None, np.zeros(2)
         points = self._points
         return points.xs, points.ys, points.index, points.center
 

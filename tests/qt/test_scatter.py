@@ -677,9 +677,14 @@ def test_dilation_is_the_maximum_over_the_dot(diameter):
     np.testing.assert_array_equal(got, expected)
 
 
-def test_scans_before_the_grid_agree_with_the_grid():
+@pytest.mark.parametrize("compiled", [False, True])
+def test_scans_before_the_grid_agree_with_the_grid(compiled, monkeypatch):
+    from latent_explorer.core import splat_jit
     from latent_explorer.core.spatial import brute_in_polygon, brute_in_rect, brute_nearest, centred_float32
 
+    if compiled and not splat_jit.warm_up():
+        pytest.skip("numba is not installed")
+    monkeypatch.setitem(splat_jit._state, "ready", compiled)
     rng = np.random.default_rng(11)
     xy = np.vstack([rng.normal(0, 1, (5000, 2)), [[np.nan, 1.0], [50.0, -50.0]]])
     xs, ys, rows, centre = centred_float32(xy)
@@ -690,6 +695,15 @@ def test_scans_before_the_grid_agree_with_the_grid():
             expected = grid.nearest(x, y, 0.05, 0.2, allowed=mask)
             assert brute_nearest(xs, ys, rows, x - centre[0], y - centre[1], 0.05, 0.2, allowed=mask) == expected
     assert brute_nearest(xs, ys, rows, 50.0 - centre[0], -50.0 - centre[1], 1.0, 1.0) == 5001
+    # the caller's own float64 columns (strided), positions as rows: the scan while the float32 copy is made
+    raw_x, raw_y = xy[:, 0], xy[:, 1]
+    for x, y in rng.normal(0, 1.2, (100, 2)):
+        monkeypatch.setitem(splat_jit._state, "ready", False)
+        expected = brute_nearest(raw_x, raw_y, None, x, y, 0.05, 0.2, allowed=allowed)
+        monkeypatch.setitem(splat_jit._state, "ready", compiled)
+        assert brute_nearest(raw_x, raw_y, None, x, y, 0.05, 0.2, allowed=allowed) == expected
+        assert expected == grid.nearest(x, y, 0.05, 0.2, allowed=allowed)
+    assert brute_nearest(raw_x, raw_y, None, 0.0, 0.0, 100.0, 100.0) >= 0  # more candidates than collected
     box = (-0.5, 1.0, -2.0, 0.25)
     shifted = (box[0] - centre[0], box[1] - centre[0], box[2] - centre[1], box[3] - centre[1])
     np.testing.assert_array_equal(brute_in_rect(xs, ys, rows, *shifted, allowed=allowed),
@@ -727,6 +741,40 @@ def test_a_large_cloud_is_prepared_in_the_worker_and_answers_meanwhile(scatter, 
     scatter.wait_until_sorted(10)
     p = scatter.map_to_widget(*xy[np.flatnonzero(labels == 0)[0]])
     assert scatter.nearest(p.x(), p.y(), radius_px=0.5) in (-1, *np.flatnonzero(labels == 1))
+
+
+def test_a_huge_cloud_shows_a_preview_and_counts_its_classes_in_the_worker(scatter, monkeypatch):
+    """Above HUGE_POINTS the class ids are made int32 and counted in the worker (the legend's counts follow),
+    the first view comes from a sample of the rows and is made exact when the copy lands, and the one-colour
+    picture before the colours draws at most LOD_POINTS points."""
+    from latent_explorer.core import splat
+    from latent_explorer.qt import scatter as scatter_module
+
+    monkeypatch.setattr(scatter_module, "BACKGROUND_STYLE_POINTS", 1000)
+    monkeypatch.setattr(scatter_module, "HUGE_POINTS", 5000)
+    monkeypatch.setattr(scatter_module, "BOUNDS_SAMPLE", 100)
+    monkeypatch.setattr(splat, "LOD_POINTS", 4000)
+    rng = np.random.default_rng(4)
+    xy = rng.normal(0, 1, (30000, 2))
+    xy[123] = (40.0, -30.0)  # an outlier a sample of the rows misses
+    labels = rng.integers(0, 3, len(xy))
+    scatter.set_points(xy)
+    scatter.set_categorical(labels, ["a", "b", "c"])
+    assert scatter._labels.dtype == labels.dtype  # colouring with the ids as given meanwhile
+    assert scatter.legend.item(0).text() == "a"  # the counts come with the worker's answer
+    while scatter._preparing is not None:
+        scatter._preparing.result(10)
+        scatter._collect_sorted()
+    preview = scatter.cloud.layers
+    assert len(preview) == 1 and len(preview[0]) <= 4000
+    scatter.wait_until_sorted(10)
+    assert scatter._labels.dtype == np.int32
+    np.testing.assert_array_equal(scatter._labels, labels)
+    texts = [scatter.legend.item(i).text() for i in range(scatter.legend.count())]
+    assert texts == [f"{name}  ({count:,})" for name, count in zip("abc", np.bincount(labels), strict=True)]
+    x0, x1, y0, y1 = scatter.visible_rect()
+    assert x1 >= 40.0 and y0 <= -30.0  # the exact bounds, outlier included
+    assert sum(len(layer) for layer in scatter.cloud.layers) == len(xy)  # every point once coloured
 
 
 @pytest.mark.parametrize("compiled", [False, True])
