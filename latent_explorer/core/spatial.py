@@ -210,25 +210,8 @@ class GridIndex:
         return scaled.astype(np.int32)
 
     def cell_sample(self, per_cell: int) -> tuple[np.ndarray, np.ndarray]:
-        """A level of detail: (positions into the sorted arrays, where each column begins among them) of at most
-        ``per_cell`` points of every cell, evenly strided through the cell's slice (its points are in no
-        particular order, so a stride takes them alike), in grid order. The border cells, which also hold the
-        far outliers clamped into them, are kept whole."""
-        ny, nx = self.shape
-        counts = np.diff(self.starts).reshape(nx, ny)
-        border = np.zeros((nx, ny), bool)
-        border[0] = border[-1] = True
-        border[:, 0] = border[:, -1] = True
-        taken = np.where(border, counts, np.minimum(counts, per_cell)).ravel()
-        step = np.where(taken < counts.ravel(), counts.ravel() // np.maximum(taken, 1), 1)
-        first = np.zeros(len(taken), np.int64)
-        np.cumsum(taken[:-1], out=first[1:])
-        cell = np.repeat(np.arange(len(taken)), taken)
-        within = np.arange(int(taken.sum()), dtype=np.int64) - first[cell]
-        positions = self.starts[:-1][cell] + within * step[cell]
-        column_starts = np.zeros(nx + 1, np.int64)
-        np.cumsum(taken.reshape(nx, ny).sum(axis=1), out=column_starts[1:])
-        return positions, column_starts
+        """`sample_cells` of this grid's points."""
+        return sample_cells(self.starts, self.shape, per_cell)
 
     def cell_of(self, x: float, y: float) -> tuple[int, int]:
         """(col, row) of a centred position, clipped to the grid."""
@@ -302,6 +285,62 @@ class GridIndex:
         if allowed is not None:
             picked = picked[allowed[picked]]
         return np.sort(picked)
+
+
+def subset_starts(starts: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Where each cell begins among the points of grid order where ``mask`` is True (kept in order)."""
+    kept = np.zeros(len(mask) + 1, np.int64)
+    np.cumsum(mask, out=kept[1:])
+    return kept[starts]
+
+
+def sample_cells(starts: np.ndarray, shape: tuple[int, int], per_cell: int) -> tuple[np.ndarray, np.ndarray]:
+    """A level of detail: (positions into grid order, where each column begins among them) of at most
+    ``per_cell`` points of every cell (``starts``: where each cell begins, cells numbered column by column,
+    ``shape`` (ny, nx)), evenly strided through the cell's slice (its points are in no particular order, so a
+    stride takes them alike), in grid order. The border cells, which also hold the far outliers clamped into
+    them, are kept whole."""
+    ny, nx = shape
+    counts = np.diff(starts).reshape(nx, ny)
+    border = np.zeros((nx, ny), bool)
+    border[0] = border[-1] = True
+    border[:, 0] = border[:, -1] = True
+    taken = np.where(border, counts, np.minimum(counts, per_cell)).ravel()
+    step = np.where(taken < counts.ravel(), counts.ravel() // np.maximum(taken, 1), 1)
+    first = np.zeros(len(taken), np.int64)
+    np.cumsum(taken[:-1], out=first[1:])
+    cell = np.repeat(np.arange(len(taken)), taken)
+    within = np.arange(int(taken.sum()), dtype=np.int64) - first[cell]
+    positions = starts[:-1][cell] + within * step[cell]
+    column_starts = np.zeros(nx + 1, np.int64)
+    np.cumsum(taken.reshape(nx, ny).sum(axis=1), out=column_starts[1:])
+    return positions, column_starts
+
+
+def count_cells(starts: np.ndarray, slots: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """A level of detail for counting: (representatives, counts) of every colour slot present in every cell
+    (``starts``: where each cell begins in grid order; ``slots``: the colour slot of each point, or one for
+    all): the position of the slot's first point in the cell and how many points of that slot the cell holds,
+    in grid order. Drawn with their counts as weights, they give each pixel the counts and colour sums of its
+    points at the resolution of the cells (a cell's points counted at its first point's pixel)."""
+    if not isinstance(slots, np.ndarray):
+        counts = np.diff(starts)
+        filled = np.flatnonzero(counts)
+        return starts[:-1][filled], counts[filled].astype(np.uint32)
+    if splat_jit.ready():
+        representatives = np.empty(len(slots), np.int64)
+        counts = np.empty(len(slots), np.uint32)
+        n = splat_jit.kernel("count_cells")(starts, slots, representatives, counts)
+        return representatives[:n].copy(), counts[:n].copy()
+    # numpy: a stable sort by slot within each cell, then the runs of equal (cell, slot)
+    cell = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+    order = np.lexsort((np.arange(len(slots)), slots, cell))
+    key = cell[order].astype(np.int64) * 256 + slots[order]
+    run_starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    counts = np.diff(np.r_[run_starts, len(key)]).astype(np.uint32)
+    representatives = order[run_starts]
+    ordering = np.argsort(representatives, kind="stable")  # back to grid order of the representatives
+    return representatives[ordering], counts[ordering]
 
 
 def points_in_polygon(px: np.ndarray, py: np.ndarray, polygon: np.ndarray) -> np.ndarray:

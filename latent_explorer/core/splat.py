@@ -28,7 +28,7 @@ import numpy as np
 
 from latent_explorer.core import splat_jit
 from latent_explorer.core.colors import DESELECTED_COLOR, MISSING_VALUE_COLOR
-from latent_explorer.core.spatial import GridIndex, centred_float32
+from latent_explorer.core.spatial import GridIndex, centred_float32, count_cells, sample_cells, subset_starts
 
 SELECTED_BITS = (1 << 31) | (1 << 15)
 RANK_SHIFT = 16
@@ -82,7 +82,9 @@ class Layer:
     x_range: tuple[float, float] = (0.0, 0.0)
     y_range: tuple[float, float] = (0.0, 0.0)
     detail: Layer | None = None  # the level of detail: a sample of each grid cell (see `with_detail`)
+    counted: Layer | None = None  # the counting level of detail: each cell's points per colour (`with_detail`)
     detail_cell: tuple[float, float] = (0.0, 0.0)  # the size of those cells, centred data units
+    weights: np.ndarray | None = None  # how many points each entry stands for (a counting level of detail)
     _rgb: np.ndarray | None = None
 
     @property
@@ -110,17 +112,34 @@ class Layer:
     def __len__(self) -> int:
         return len(self.xs)
 
-    def with_detail(self, grid: GridIndex) -> Layer:
-        """This layer (of all the grid's points, in its order) with a level of detail: at most LOD_PER_CELL real
-        points of each cell, drawn instead of every point when millions are in view and cells are smaller than
-        a pixel (they then cover the same pixels; `Rasterizer` decides per frame). Built once per style."""
-        positions, column_starts = grid.cell_sample(LOD_PER_CELL)
-        keys = self.keys[positions] if isinstance(self.keys, np.ndarray) else self.keys
-        slots = self.slots[positions] if isinstance(self.slots, np.ndarray) else self.slots
-        columns = Columns(self.columns.x0, self.columns.width, column_starts) if self.columns is not None else None
-        self.detail = Layer(self.xs[positions], self.ys[positions], keys, slots, self.palette, columns)
+    def with_detail(self, grid: GridIndex, mask: np.ndarray | None = None) -> Layer:
+        """This layer (the grid's points, in its order, or those where ``mask`` is True) with two levels of
+        detail, used instead of every point when millions are in view and the grid's cells are at most a pixel
+        wide and high (`Rasterizer` decides per frame); built once per style, in the worker:
+
+        - ``detail``: at most LOD_PER_CELL real points of each cell, for frames at full opacity: they cover the
+          pixels every point covers;
+        - ``counted``: one real point per colour and cell, weighted by how many points of that colour the cell
+          holds, for the frames that count (partial opacity, density): counts and colour sums per pixel at the
+          resolution of the cells.
+        """
+        starts = grid.starts if mask is None else subset_starts(grid.starts, mask)
+        ny = grid.shape[0]
+        positions, column_starts = sample_cells(starts, grid.shape, LOD_PER_CELL)
+        x0, width = float(grid.origin[0]), float(grid.cell_size[0])
+        self.detail = self._taken(positions, Columns(x0, width, column_starts))
+        representatives, counts = count_cells(starts, self.slots)
+        columns = Columns(x0, width, np.searchsorted(representatives, starts[::ny]))
+        self.counted = self._taken(representatives, columns)
+        self.counted.weights = counts
         self.detail_cell = (float(grid.cell_size[0]), float(grid.cell_size[1]))
         return self
+
+    def _taken(self, positions: np.ndarray, columns: Columns) -> Layer:
+        """The layer of these of its points."""
+        keys = self.keys[positions] if isinstance(self.keys, np.ndarray) else self.keys
+        slots = self.slots[positions] if isinstance(self.slots, np.ndarray) else self.slots
+        return Layer(self.xs[positions], self.ys[positions], keys, slots, self.palette, columns)
 
 
 class SortedPoints:
@@ -195,18 +214,19 @@ def build_layers(points: SortedPoints, slots: np.ndarray, palette: np.ndarray, s
         ys = points.ys if mask is None else points.ys[mask]
         cols = columns if mask is None or columns is None else columns.subset(mask)
         if grey:
-            return Layer(xs, ys, GREY_SLOT, GREY_SLOT, palette, cols)
-        s = slot_sorted if mask is None else slot_sorted[mask]
-        keys = keys_sorted if mask is None else keys_sorted[mask]
-        if key_bits:
-            keys = keys | np.uint32(key_bits)
-        return Layer(xs, ys, keys, s, palette, cols)
+            drawn = Layer(xs, ys, GREY_SLOT, GREY_SLOT, palette, cols)
+        else:
+            s = slot_sorted if mask is None else slot_sorted[mask]
+            keys = keys_sorted if mask is None else keys_sorted[mask]
+            if key_bits:
+                keys = keys | np.uint32(key_bits)
+            drawn = Layer(xs, ys, keys, s, palette, cols)
+        if points.grid is not None and len(drawn) > LOD_POINTS:
+            drawn.with_detail(points.grid, mask)
+        return drawn
 
     if selected is None:
-        drawn = layer(keep, 0, grey=False)
-        if keep is None and points.grid is not None and len(points) > LOD_POINTS:
-            drawn.with_detail(points.grid)  # (only the unmasked layer: a subset is drawn point by point)
-        return [drawn]
+        return [layer(keep, 0, grey=False)]
     sel = selected[points.index]
     rest = ~sel if keep is None else keep & ~sel
     chosen = sel if keep is None else keep & sel
@@ -395,6 +415,8 @@ class Rasterizer:
         self._counts = np.zeros(0, np.uint32)
         self._work: tuple[np.ndarray, ...] | None = None
         self._compiled_buffers: dict[tuple, np.ndarray] = {}
+        self._no_weights = np.ones(1, np.uint32)
+        self._sums_clear = False  # whether the density sums were cleared by the last (compiled) density frame
         # the sparse frames' canvas, kept clear but for the pixels the last one wrote (see `_render_sparse`)
         self._sparse_canvas = np.zeros((0, 0), np.uint16)
         self._sparse_touched = np.empty(0, np.int64)
@@ -508,8 +530,7 @@ class Rasterizer:
         (`core.splat_jit`), else the numpy path. ``kept``: ``out`` holds this rasteriser's last frame, untouched
         since (then a frame of few points only redraws the pixels of the last one and its own)."""
         sparse_was_clean, self._sparse_clean = self._sparse_clean and kept, False
-        if not count:
-            layers = self._in_detail(layers, pm, stamp)
+        layers = self._in_detail(layers, pm, stamp, counted=count)
         if splat_jit.ready():
             self._render_compiled(layers, pm, stamp, lut, count, out, sparse_was_clean)
         elif count:
@@ -518,15 +539,16 @@ class Rasterizer:
             # at full opacity a colour depends on the slot alone: one 256-entry table (1 KB, in cache), one take
             np.take(lut[:256], self.render_slots(layers, pm, stamp), out=out, mode="clip")
 
-    def _in_detail(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray) -> list[Layer]:
+    def _in_detail(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, counted: bool) -> list[Layer]:
         """Each layer, or its level of detail where more than LOD_POINTS of its points are in view and its grid
-        cells are at most a pixel wide and high (every pixel a point covers is then covered by the sample too;
-        counts and density always read every point)."""
+        cells are at most a pixel wide and high: the sample of each cell at full opacity (every pixel a point
+        covers is then covered by the sample too), each cell's points per colour with their counts when the
+        frame counts (``counted``: partial opacity, density)."""
         pad = stamp.shape[0] // 2 + 1
         w, h = pm.width + 2 * pad, pm.height + 2 * pad
         drawn = []
         for layer in layers:
-            detail = layer.detail
+            detail = layer.counted if counted else layer.detail
             if detail is not None:
                 cell_w, cell_h = layer.detail_cell
                 i0, i1, _ = self._span(layer, pm, pad, w, h)
@@ -569,9 +591,10 @@ class Rasterizer:
                 continue
             keys = layer.keys if count else layer.keys16
             per_point = keys if isinstance(keys, np.ndarray) else np.zeros(1, dtype)
+            weights = layer.weights if layer.weights is not None else self._no_weights
             splat_jit.kernel("splat")(layer.xs, layer.ys, per_point, dtype(0 if per_point is keys else keys),
                                       per_point is not keys, i0, i1, pm.ax, bx, pm.ay, by, w, h, canvas.ravel(),
-                                      counts.ravel(), count, index)
+                                      counts.ravel(), count, index, weights, layer.weights is not None)
         if count:
             splat_jit.kernel("merge_counts")(canvas, counts, np.uint32(MAX_COUNT))
         # at full opacity a colour depends on the slot alone: the table's first 256 entries (1 KB, in cache)
@@ -676,7 +699,8 @@ class Rasterizer:
                 if self._ones_u32.size < flat.size:
                     self._ones_u32 = np.ones(flat.size, np.uint32)
                 # ufunc.at with matching dtypes takes numpy's fast path (no bincount-sized allocation per frame)
-                np.add.at(counts, flat, self._ones_u32[:flat.size])
+                weights = self._ones_u32[:flat.size] if layer.weights is None else layer.weights[sl]
+                np.add.at(counts, flat, weights)
         if counts is not None:
             clear_ring(counts.reshape(h, w))  # the points off the canvas (see `_pixels`)
             np.minimum(counts, np.uint32(MAX_COUNT), out=counts)
@@ -685,15 +709,20 @@ class Rasterizer:
         image = keys.reshape(h, w) if sparse else self._dilated(keys.reshape(h, w), stamp)
         return image[pad:pad + pm.height, pad:pad + pm.width]
 
-    def render_density(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, opacity: float) -> np.ndarray:
-        """A log-scaled 2-D histogram at screen resolution; each pixel the mean colour of its points."""
-        pad = stamp.shape[0] // 2 + 1
+    def _density_compiled(self, layers: list[Layer], pm: PixelMap, pad: int, sums: np.ndarray) -> None:
+        """The density sums of the layers' points in one compiled pass each (`splat_jit._density_splat`)."""
         w, h = pm.width + 2 * pad, pm.height + 2 * pad
-        size = w * h
-        if self._sums is None or self._sums.shape[1] != size:
-            self._sums = np.zeros((4, size), np.float32)  # count, then r, g, b sums
-        sums = self._sums
-        sums.fill(0)
+        index = self._index_scratch(SPLAT_BLOCK)
+        for layer in layers:
+            i0, i1, _ = self._span(layer, pm, pad, w, h)
+            if i1 > i0:
+                weights = layer.weights if layer.weights is not None else self._no_weights
+                splat_jit.kernel("density_splat")(layer.xs, layer.ys, layer.rgb, weights, layer.weights is not None,
+                                                  i0, i1, pm.ax, pm.bx + pad, pm.ay, pm.by + pad, w, h, sums, index)
+
+    def _density_numpy(self, layers: list[Layer], pm: PixelMap, pad: int, sums: np.ndarray) -> None:
+        """The density sums with numpy's ``add.at``: count (or weight), then each colour channel times it."""
+        w, h = pm.width + 2 * pad, pm.height + 2 * pad
         for layer in layers:
             flat, sl = self._pixels(layer, pm, pad, w, h)
             if flat is None:
@@ -701,12 +730,39 @@ class Rasterizer:
             if self._ones.size < flat.size:
                 self._ones = np.ones(flat.size, np.float32)
             # ufunc.at with matching float32 dtypes takes numpy's fast path: faster than bincount here, no allocation
-            np.add.at(sums[0], flat, self._ones[:flat.size])
+            counts = self._ones[:flat.size] if layer.weights is None else layer.weights[sl].astype(np.float32)
+            np.add.at(sums[0], flat, counts)
             for k in range(3):
-                weights = layer.rgb[k, sl]
-                np.add.at(sums[k + 1], flat, weights)
+                channel = layer.rgb[k, sl] if layer.weights is None else layer.rgb[k, sl] * counts
+                np.add.at(sums[k + 1], flat, channel)
+
+    def render_density(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, opacity: float) -> np.ndarray:
+        """A log-scaled 2-D histogram at screen resolution; each pixel the mean colour of its points."""
+        pad = stamp.shape[0] // 2 + 1
+        w, h = pm.width + 2 * pad, pm.height + 2 * pad
+        size = w * h
+        compiled = splat_jit.ready()
+        if self._sums is None or self._sums.shape[1] != size:
+            self._sums = np.zeros((4, size), np.float32)  # count, then r, g, b sums
+        elif not (compiled and self._sums_clear):
+            self._sums.fill(0)
+        sums = self._sums
+        self._sums_clear = False
+        layers = self._in_detail(layers, pm, stamp, counted=True)
+        if compiled:
+            self._density_compiled(layers, pm, pad, sums)
+        else:
+            self._density_numpy(layers, pm, pad, sums)
         for plane in sums:
             clear_ring(plane.reshape(h, w))  # the points off the canvas (see `_pixels`)
+        if compiled:
+            # one pass for the largest count, one to colour each pixel, clearing the sums as it goes (so the
+            # next frame need not clear 17 MB), and the compiled dilation
+            argb = self._buffer_uninitialised("density", (h, w), np.uint32)
+            splat_jit.kernel("density_pack")(sums, np.float32(np.clip(opacity, 0.0, 1.0)), argb.ravel())
+            self._sums_clear = True
+            image = self._dilated_compiled(argb, stamp) if stamp.shape[0] > 1 else argb
+            return np.ascontiguousarray(image[pad:pad + pm.height, pad:pad + pm.width])
         filled = np.flatnonzero(sums[0])
         argb = np.zeros(size, np.uint32)
         if filled.size:

@@ -21,6 +21,7 @@ dilation, sparse frames stamp whole dots keeping the highest key, points off the
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 
@@ -69,7 +70,8 @@ def warm_up() -> bool:
 # cache can find them again in the next session). Measured at a million points: a scatter through a ready index
 # array runs faster than the same scatter fused with the arithmetic; a dilation fused with the colour look-up
 # is not vectorised (2.8 ms for a 1200 × 900 canvas) where the two apart take 0.2 + 0.5 ms.
-def _splat(xs, ys, keys, one_key, use_one, i0, i1, ax, bx, ay, by, width, height, flat, counts, count, block):
+def _splat(xs, ys, keys, one_key, use_one, i0, i1, ax, bx, ay, by, width, height, flat, counts, count, block,
+           weights, use_weights):
     """Each point of [i0, i1) into the flat canvas (col = x * ax + bx, row = y * ay + by): the last key per
     pixel, as the numpy path's dense frames (a store without a load: 3.4× faster than keeping the highest key,
     since a million points pile onto some 75,000 pixels), and with ``count`` the number of points per pixel.
@@ -79,6 +81,7 @@ def _splat(xs, ys, keys, one_key, use_one, i0, i1, ax, bx, ay, by, width, height
     Block by block (``block``: an int32 scratch array of a few thousand, in the first-level cache): first the
     pixel index of each point (a loop without branches, which vectorises), then the scatter through those
     indices (measured at a million points: one fused loop took 7 ms, two passes over whole arrays 5 ms).
+    ``weights`` (with ``use_weights``): the number of points each entry stands for (`core.spatial.count_cells`).
     """
     last_col, last_row = width - 1.0, height - 1.0
     size = len(block)
@@ -94,7 +97,10 @@ def _splat(xs, ys, keys, one_key, use_one, i0, i1, ax, bx, ay, by, width, height
         else:
             for i in range(n):
                 flat[block[i]] = keys[start + i]
-        if count:
+        if count and use_weights:  # a counted level of detail: each entry stands for its cell's points
+            for i in range(n):
+                counts[block[i]] += weights[start + i]
+        elif count:
             for i in range(n):
                 counts[block[i]] += 1
 
@@ -142,6 +148,82 @@ def _in_box(xs, ys, x, y, rx, ry, found):
             found[n] = i
             n += 1
     return n
+
+
+def _count_cells(starts, slots, representatives, counts):
+    """For every cell (the slice ``starts[c]:starts[c + 1]`` of grid order) and every slot in it, the position
+    of the slot's first point and its number of points, in order of those positions; returns how many. One pass
+    (a 256-entry table per cell), where numpy needs a sort of all points."""
+    table = np.zeros(256, np.int64)
+    first = np.zeros(256, np.int64)
+    seen = np.zeros(256, np.int64)
+    n = 0
+    for c in range(len(starts) - 1):
+        m = 0
+        for i in range(starts[c], starts[c + 1]):
+            slot = slots[i]
+            if table[slot] == 0:
+                first[slot] = i
+                seen[m] = slot
+                m += 1
+            table[slot] += 1
+        for k in range(m):
+            slot = seen[k]
+            representatives[n] = first[slot]
+            counts[n] = table[slot]
+            table[slot] = 0
+            n += 1
+    return n
+
+
+def _density_splat(xs, ys, rgb, weights, use_weights, i0, i1, ax, bx, ay, by, width, height, sums, block):
+    """Each point of [i0, i1) into the density sums of its pixel (``sums`` (4, width * height) float32: count,
+    then red, green and blue times the count; ``rgb`` (3, n) float32; ``weights`` the count of each point, for a
+    counted level of detail). Points off the canvas go to its outer ring, as in `_splat`; the sums are made in
+    point order, as numpy's ``add.at`` makes them."""
+    last_col, last_row = width - 1.0, height - 1.0
+    size = len(block)
+    for start in range(i0, i1, size):
+        n = min(size, i1 - start)
+        for i in range(n):
+            c = min(max(xs[start + i] * ax + bx, 0.0), last_col)
+            r = min(max(ys[start + i] * ay + by, 0.0), last_row)
+            block[i] = int(r) * width + int(c)
+        for i in range(n):
+            p = block[i]
+            w = np.float32(weights[start + i]) if use_weights else np.float32(1.0)
+            sums[0, p] += w
+            sums[1, p] += rgb[0, start + i] * w
+            sums[2, p] += rgb[1, start + i] * w
+            sums[3, p] += rgb[2, start + i] * w
+
+
+def _density_pack(sums, opacity, argb):
+    """Each pixel's premultiplied ARGB from its density sums, as `core.splat.Rasterizer.render_density`'s numpy
+    path computes it (alpha from the log of its count against the largest; its mean colour), zeroing the sums
+    of each filled pixel as it goes: the sums are clear again for the next frame."""
+    size = sums.shape[1]
+    largest = np.float32(0.0)
+    for p in range(size):
+        largest = max(largest, sums[0, p])
+    top = np.float32(math.log1p(largest)) if largest > 0 else np.float32(1.0)
+    for p in range(size):
+        n = sums[0, p]
+        if n > 0:
+            level = np.float32(math.log1p(n)) / top
+            alpha = opacity * (np.float32(0.15) + np.float32(0.85) * level)
+            scale = alpha / n
+            packed = np.uint32(alpha * np.float32(255) + np.float32(0.5)) << 24
+            packed |= np.uint32(sums[1, p] * scale + np.float32(0.5)) << 16
+            packed |= np.uint32(sums[2, p] * scale + np.float32(0.5)) << 8
+            packed |= np.uint32(sums[3, p] * scale + np.float32(0.5))
+            argb[p] = packed
+            sums[0, p] = 0
+            sums[1, p] = 0
+            sums[2, p] = 0
+            sums[3, p] = 0
+        else:
+            argb[p] = 0
 
 
 def _stamp_into_frame(xs, ys, keys, const_key, use_const, i0, i1, ax, bx, ay, by, canvas, off_y, off_x, lut,
@@ -253,7 +335,8 @@ def _dilate_square(src, run, dst, diameter):
 
 _PYTHON = {"splat": _splat, "bounds": _bounds, "compact_labels": _compact_labels, "merge_counts": _merge_counts,
            "lut_crop": _lut_crop, "dilate_square": _dilate_square, "stamp_into_frame": _stamp_into_frame,
-           "unstamp": _unstamp, "in_box": _in_box}
+           "unstamp": _unstamp, "in_box": _in_box, "count_cells": _count_cells,
+           "density_splat": _density_splat, "density_pack": _density_pack}
 _kernels: dict[str, object] = {}
 
 
@@ -280,8 +363,10 @@ def _compile() -> None:
         canvas = np.zeros((6, 6), dtype)
         keys = np.ones(4, dtype)
         for use_const in (False, True):
-            compiled["splat"](xs, xs, keys, dtype(1), use_const, 0, 4, 1.0, 2.0, 1.0, 2.0, 6, 6, canvas.ravel(),
-                              np.zeros(36, np.uint32), dtype is np.uint32, index)
+            for use_weights in (False, True):
+                compiled["splat"](xs, xs, keys, dtype(1), use_const, 0, 4, 1.0, 2.0, 1.0, 2.0, 6, 6, canvas.ravel(),
+                                  np.zeros(36, np.uint32), dtype is np.uint32, index, np.ones(4, np.uint32),
+                                  use_weights)
         compiled["lut_crop"](canvas, lut, dtype(0xFFFF), out, 2)
         compiled["dilate_square"](canvas, canvas.copy(), canvas.copy(), 3)
     compiled["merge_counts"](np.zeros((2, 2), np.uint32), np.zeros((2, 2), np.uint32), np.uint32(127))
@@ -292,6 +377,12 @@ def _compile() -> None:
     compiled["unstamp"](canvas, out, touched, 0, 2, np.uint32(0))
     for dtype in (np.float64, np.float32):
         compiled["bounds"](np.zeros((2, 2), dtype), np.zeros(4))
+    for use_weights in (False, True):
+        compiled["density_splat"](xs, xs, np.zeros((3, 4), np.float32), np.ones(4, np.uint32), use_weights, 0, 4,
+                                  1.0, 2.0, 1.0, 2.0, 6, 6, np.zeros((4, 36), np.float32), index)
+    compiled["density_pack"](np.ones((4, 36), np.float32), np.float32(1.0), np.zeros(36, np.uint32))
+    compiled["count_cells"](np.array([0, 2, 4], np.int64), np.ones(4, np.uint8), np.zeros(4, np.int64),
+                            np.zeros(4, np.uint32))
     found = np.zeros(4, np.int64)
     for dtype in (np.float32, np.float64):  # a float32 copy, and the columns of the caller's (N, 2) array
         column = np.zeros((4, 2), dtype)[:, 0]

@@ -98,3 +98,103 @@ def test_zoomed_in_every_point_is_drawn(monkeypatch):
     detail = _frame(layers, pixel_map, False, monkeypatch)
     layers[0].detail = None
     np.testing.assert_array_equal(detail, _frame(layers, pixel_map, False, monkeypatch))
+
+
+@pytest.mark.parametrize("compiled", PATHS)
+def test_the_counted_detail_keeps_every_point_of_every_colour_in_its_cell(compiled, monkeypatch):
+    from latent_explorer.core.spatial import count_cells
+
+    if compiled:
+        assert splat_jit.warm_up()
+    monkeypatch.setitem(splat_jit._state, "ready", compiled)
+    xy, labels = _clusters(60_000, 21)
+    grid = GridIndex(xy)
+    slots = (labels[grid.index] + 1).astype(np.uint8)
+    representatives, counts = count_cells(grid.starts, slots)
+    assert int(counts.sum()) == len(xy)  # every point counted once
+    assert np.all(np.diff(representatives) > 0)  # in grid order
+    cell = np.repeat(np.arange(len(grid.starts) - 1), np.diff(grid.starts))  # the cell of each sorted position
+    expected = np.unique(cell.astype(np.int64) * 256 + slots, return_counts=True)
+    got = cell[representatives].astype(np.int64) * 256 + slots[representatives]
+    order = np.argsort(got)
+    np.testing.assert_array_equal(got[order], expected[0])  # one entry per colour and cell
+    np.testing.assert_array_equal(counts[order], expected[1])
+    starts_of_first = np.r_[0, np.flatnonzero(np.diff(cell[representatives]) != 0) + 1]
+    assert np.all(representatives[starts_of_first] == grid.starts[:-1][cell[representatives[starts_of_first]]])
+
+
+@pytest.mark.parametrize("compiled", PATHS)
+def test_counted_frames_from_the_detail_keep_counts_and_colours(compiled, monkeypatch):
+    """Density and partial opacity read the counted detail when millions are in view: the same points counted
+    (at their cell's first point), the same colour sums, no pixel drawn that no point covers."""
+    if compiled:
+        assert splat_jit.warm_up()
+    monkeypatch.setattr(splat, "LOD_POINTS", 1000)
+    monkeypatch.setitem(splat_jit._state, "ready", compiled)
+    n = 300_000
+    xy, labels = _clusters(n, 14)
+    points = SortedPoints(xy)
+    palette = slot_palette(categorical_palette(8))
+    layers = build_layers(points, (labels + 1).astype(np.uint8), palette)
+    counted = layers[0].counted
+    assert counted is not None and len(counted) < n / 2 and int(counted.weights.sum()) == n
+    (x0, y0), (x1, y1) = points.lo - points.center, points.hi - points.center
+    side = 200
+    ax, ay = side / (x1 - x0) * 0.98, side / (y1 - y0) * 0.98
+    pixel_map = PixelMap(side, side, ax=ax, bx=-x0 * ax + 2, ay=ay, by=-y0 * ay + 2)
+    rasterizer = Rasterizer()
+    pad = 3
+    sums = {}
+    for name, drawn in (("detail", [counted]), ("every point", layers[:1])):
+        sums[name] = np.zeros((4, (side + 2 * pad) ** 2), np.float32)
+        rasterizer._density_numpy(drawn, pixel_map, pad, sums[name])
+    np.testing.assert_allclose(sums["detail"].sum(axis=1), sums["every point"].sum(axis=1), rtol=1e-5)
+    assert not ((sums["detail"][0] > 0) & (sums["every point"][0] == 0)).any()
+    detail = rasterizer.render_density(layers, pixel_map, disc_stamp(3), 1.0)
+    layers[0].counted = None
+    exact = Rasterizer().render_density(layers, pixel_map, disc_stamp(3), 1.0)
+    assert not ((detail != 0) & (exact == 0)).any()
+    # a cell that straddles a pixel edge puts all its points on one side: a few pixels at the cloud's thin
+    # edges stay empty (3 % here, where cells are a pixel wide)
+    assert (exact != 0).sum() - (detail != 0).sum() <= 0.05 * (exact != 0).sum()
+    layers[0].counted = counted
+    lut = key_lut(palette, 0.3)
+    frames = []
+    for counted_layer in (counted, None):
+        layers[0].counted = counted_layer
+        out = np.zeros((side, side), np.uint32)
+        Rasterizer().render_into(layers, pixel_map, disc_stamp(3), lut, True, out)
+        frames.append(out)
+    alpha_detail, alpha_exact = (frame >> 24 for frame in frames)
+    assert not ((alpha_detail > 0) & (alpha_exact == 0)).any()
+    assert abs(alpha_detail.mean() - alpha_exact.mean()) <= 0.03 * alpha_exact.mean()
+
+
+def test_compiled_density_frames_equal_the_numpy_frames(monkeypatch):
+    """The compiled density path (sums, colours, the sums cleared for the next frame) against numpy's, frame
+    after frame in one rasteriser (a colour channel may differ by one: float32 logarithms)."""
+    if not splat_jit.available():
+        pytest.skip("numba is not installed")
+    assert splat_jit.warm_up()
+    rng = np.random.default_rng(9)
+    side = 160
+    cells = rng.choice(side * side, 5000, replace=False)  # one point per pixel centre, some piled up below
+    xy = np.column_stack([cells % side + 0.5, cells // side + 0.5]) / 10.0
+    xy = np.vstack([xy, np.repeat(xy[:50], 20, axis=0)])
+    labels = rng.integers(0, 5, len(xy))
+    palette = slot_palette(categorical_palette(5))
+    points = SortedPoints(xy)
+    layers = build_layers(points, (labels + 1).astype(np.uint8), palette)
+    cx, cy = points.center
+    kept = Rasterizer()
+    for zoom, x0, y0, diameter, opacity in ((10.0, 0.0, 0.0, 3, 1.0), (25.0, 4.0125, 6.0125, 3, 0.7),
+                                             (10.0, 0.0, 0.0, 2, 1.0), (40.0, 9.0025, 1.0025, 5, 0.5)):
+        pixel_map = PixelMap(side, side, ax=zoom, bx=zoom * (cx - x0), ay=zoom, by=zoom * (cy - y0))
+        monkeypatch.setitem(splat_jit._state, "ready", False)
+        expected = Rasterizer().render_density(layers, pixel_map, disc_stamp(diameter), opacity)
+        monkeypatch.setitem(splat_jit._state, "ready", True)
+        got = kept.render_density(layers, pixel_map, disc_stamp(diameter), opacity)
+        assert (got != 0).sum() == (expected != 0).sum() > 100
+        for shift in (24, 16, 8, 0):
+            difference = ((got >> shift) & 0xFF).astype(int) - ((expected >> shift) & 0xFF).astype(int)
+            assert np.abs(difference).max() <= 1

@@ -754,6 +754,16 @@ def test_a_huge_cloud_shows_a_preview_and_counts_its_classes_in_the_worker(scatt
     monkeypatch.setattr(scatter_module, "HUGE_POINTS", 5000)
     monkeypatch.setattr(scatter_module, "BOUNDS_SAMPLE", 100)
     monkeypatch.setattr(splat, "LOD_POINTS", 4000)
+    import threading
+
+    sort_may_run = threading.Event()  # the sort waits, so the preview is on screen until the test lets it go
+    sort_now = splat.SortedPoints.sorted
+
+    def sorted_later(self):
+        assert sort_may_run.wait(10)
+        return sort_now(self)
+
+    monkeypatch.setattr(splat.SortedPoints, "sorted", sorted_later)
     rng = np.random.default_rng(4)
     xy = rng.normal(0, 1, (30000, 2))
     xy[123] = (40.0, -30.0)  # an outlier a sample of the rows misses
@@ -767,6 +777,7 @@ def test_a_huge_cloud_shows_a_preview_and_counts_its_classes_in_the_worker(scatt
         scatter._collect_sorted()
     preview = scatter.cloud.layers
     assert len(preview) == 1 and len(preview[0]) <= 4000
+    sort_may_run.set()
     scatter.wait_until_sorted(10)
     assert scatter._labels.dtype == np.int32
     np.testing.assert_array_equal(scatter._labels, labels)
