@@ -70,6 +70,18 @@ def warm_up() -> bool:
 # cache can find them again in the next session). Measured at a million points: a scatter through a ready index
 # array runs faster than the same scatter fused with the arithmetic; a dilation fused with the colour look-up
 # is not vectorised (2.8 ms for a 1200 × 900 canvas) where the two apart take 0.2 + 0.5 ms.
+def _block_pixels(xs, ys, start, n, ax, bx, ay, by, width, height, block):
+    """block[:n] = the flat canvas index of points start .. start + n (col = x * ax + bx, row = y * ay + by),
+    points off the canvas clamped onto its outermost ring; returns n. A loop without branches: it vectorises.
+    (Called from the kernels below: `_compile` compiles it first, under the same name.)"""
+    last_col, last_row = width - 1.0, height - 1.0
+    for i in range(n):
+        c = min(max(xs[start + i] * ax + bx, 0.0), last_col)
+        r = min(max(ys[start + i] * ay + by, 0.0), last_row)
+        block[i] = int(r) * width + int(c)
+    return n
+
+
 def _splat(xs, ys, keys, one_key, use_one, i0, i1, ax, bx, ay, by, width, height, flat, counts, count, block,
            weights, use_weights):
     """Each point of [i0, i1) into the flat canvas (col = x * ax + bx, row = y * ay + by): the last key per
@@ -83,14 +95,9 @@ def _splat(xs, ys, keys, one_key, use_one, i0, i1, ax, bx, ay, by, width, height
     indices (measured at a million points: one fused loop took 7 ms, two passes over whole arrays 5 ms).
     ``weights`` (with ``use_weights``): the number of points each entry stands for (`core.spatial.count_cells`).
     """
-    last_col, last_row = width - 1.0, height - 1.0
     size = len(block)
     for start in range(i0, i1, size):
-        n = min(size, i1 - start)
-        for i in range(n):
-            c = min(max(xs[start + i] * ax + bx, 0.0), last_col)
-            r = min(max(ys[start + i] * ay + by, 0.0), last_row)
-            block[i] = int(r) * width + int(c)
+        n = _block_pixels(xs, ys, start, min(size, i1 - start), ax, bx, ay, by, width, height, block)
         if use_one:
             for i in range(n):
                 flat[block[i]] = one_key
@@ -181,14 +188,9 @@ def _density_splat(xs, ys, rgb, weights, use_weights, i0, i1, ax, bx, ay, by, wi
     then red, green and blue times the count; ``rgb`` (3, n) float32; ``weights`` the count of each point, for a
     counted level of detail). Points off the canvas go to its outer ring, as in `_splat`; the sums are made in
     point order, as numpy's ``add.at`` makes them."""
-    last_col, last_row = width - 1.0, height - 1.0
     size = len(block)
     for start in range(i0, i1, size):
-        n = min(size, i1 - start)
-        for i in range(n):
-            c = min(max(xs[start + i] * ax + bx, 0.0), last_col)
-            r = min(max(ys[start + i] * ay + by, 0.0), last_row)
-            block[i] = int(r) * width + int(c)
+        n = _block_pixels(xs, ys, start, min(size, i1 - start), ax, bx, ay, by, width, height, block)
         for i in range(n):
             p = block[i]
             w = np.float32(weights[start + i]) if use_weights else np.float32(1.0)
@@ -351,6 +353,9 @@ def warm_up_in_background() -> None:
 def _compile() -> None:
     njit = _state["module"].njit
     options = {"cache": True, "nogil": True, "boundscheck": False, "error_model": "numpy"}
+    # the helper the kernels call, compiled and put in its place first (numba resolves globals when it
+    # compiles a caller)
+    globals()["_block_pixels"] = njit(**options)(_block_pixels)
     compiled = {name: njit(**options)(fn) for name, fn in _PYTHON.items()}
     # compile now for what frames pass: float32 coordinates, int32 pixel indices, uint16 (full opacity) and
     # uint32 (counted) keys
