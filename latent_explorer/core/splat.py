@@ -41,6 +41,7 @@ DESELECTED_ALPHA = 0.45
 LOD_POINTS = 3_000_000  # more points than this in view, and cells under a pixel: a sample of each cell is drawn
 LOD_PER_CELL = 4  # points of each cell in that sample: a cell under a pixel touches at most 4 pixels
 SPLAT_BLOCK = 4096  # points per block of the compiled splat: its pixel indices stay in the first-level cache
+LOG1P_TABLE = np.log1p(np.arange(1 << 16, dtype=np.float32))  # of whole counts, as numpy computes them
 SPARSE_STAMP_SHARE = 0.5  # stamp dots point by point below this many stamp pixels per canvas pixel
 
 
@@ -416,7 +417,8 @@ class Rasterizer:
         self._work: tuple[np.ndarray, ...] | None = None
         self._compiled_buffers: dict[tuple, np.ndarray] = {}
         self._no_weights = np.ones(1, np.uint32)
-        self._sums_clear = False  # whether the density sums were cleared by the last (compiled) density frame
+        self._density_sums = np.zeros((0, 4), np.float32)  # the compiled density frames' sums, side by side
+        self._sums_clear = False  # whether the last compiled density frame left its sums cleared
         # the sparse frames' canvas, kept clear but for the pixels the last one wrote (see `_render_sparse`)
         self._sparse_canvas = np.zeros((0, 0), np.uint16)
         self._sparse_touched = np.empty(0, np.int64)
@@ -709,9 +711,18 @@ class Rasterizer:
         image = keys.reshape(h, w) if sparse else self._dilated(keys.reshape(h, w), stamp)
         return image[pad:pad + pm.height, pad:pad + pm.width]
 
-    def _density_compiled(self, layers: list[Layer], pm: PixelMap, pad: int, sums: np.ndarray) -> None:
-        """The density sums of the layers' points in one compiled pass each (`splat_jit._density_splat`)."""
+    def _density_compiled(self, layers: list[Layer], pm: PixelMap, pad: int, stamp: np.ndarray,
+                          opacity: float) -> np.ndarray:
+        """`render_density` compiled: one pass over each layer's points in view (`splat_jit._density_splat`),
+        one for the largest count and one to colour each pixel, clearing the sums as it goes (so the next frame
+        need not clear 17 MB), and the compiled dilation."""
         w, h = pm.width + 2 * pad, pm.height + 2 * pad
+        sums = self._density_sums
+        if sums.shape != (w * h, 4):
+            sums = self._density_sums = np.zeros((w * h, 4), np.float32)
+        elif not self._sums_clear:
+            sums.fill(0)
+        self._sums_clear = False
         index = self._index_scratch(SPLAT_BLOCK)
         for layer in layers:
             i0, i1, _ = self._span(layer, pm, pad, w, h)
@@ -719,6 +730,14 @@ class Rasterizer:
                 weights = layer.weights if layer.weights is not None else self._no_weights
                 splat_jit.kernel("density_splat")(layer.xs, layer.ys, layer.rgb, weights, layer.weights is not None,
                                                   i0, i1, pm.ax, pm.bx + pad, pm.ay, pm.by + pad, w, h, sums, index)
+        ring = sums.reshape(h, w, 4)
+        ring[0] = ring[-1] = 0  # the points off the canvas (see `_pixels`)
+        ring[:, 0] = ring[:, -1] = 0
+        argb = self._buffer_uninitialised("density", (h, w), np.uint32)
+        splat_jit.kernel("density_pack")(sums, np.float32(np.clip(opacity, 0.0, 1.0)), LOG1P_TABLE, argb.ravel())
+        self._sums_clear = True
+        image = self._dilated_compiled(argb, stamp) if stamp.shape[0] > 1 else argb
+        return np.ascontiguousarray(image[pad:pad + pm.height, pad:pad + pm.width])
 
     def _density_numpy(self, layers: list[Layer], pm: PixelMap, pad: int, sums: np.ndarray) -> None:
         """The density sums with numpy's ``add.at``: count (or weight), then each colour channel times it."""
@@ -741,28 +760,16 @@ class Rasterizer:
         pad = stamp.shape[0] // 2 + 1
         w, h = pm.width + 2 * pad, pm.height + 2 * pad
         size = w * h
-        compiled = splat_jit.ready()
+        layers = self._in_detail(layers, pm, stamp, counted=True)
+        if splat_jit.ready():
+            return self._density_compiled(layers, pm, pad, stamp, opacity)
         if self._sums is None or self._sums.shape[1] != size:
             self._sums = np.zeros((4, size), np.float32)  # count, then r, g, b sums
-        elif not (compiled and self._sums_clear):
-            self._sums.fill(0)
         sums = self._sums
-        self._sums_clear = False
-        layers = self._in_detail(layers, pm, stamp, counted=True)
-        if compiled:
-            self._density_compiled(layers, pm, pad, sums)
-        else:
-            self._density_numpy(layers, pm, pad, sums)
+        sums.fill(0)
+        self._density_numpy(layers, pm, pad, sums)
         for plane in sums:
             clear_ring(plane.reshape(h, w))  # the points off the canvas (see `_pixels`)
-        if compiled:
-            # one pass for the largest count, one to colour each pixel, clearing the sums as it goes (so the
-            # next frame need not clear 17 MB), and the compiled dilation
-            argb = self._buffer_uninitialised("density", (h, w), np.uint32)
-            splat_jit.kernel("density_pack")(sums, np.float32(np.clip(opacity, 0.0, 1.0)), argb.ravel())
-            self._sums_clear = True
-            image = self._dilated_compiled(argb, stamp) if stamp.shape[0] > 1 else argb
-            return np.ascontiguousarray(image[pad:pad + pm.height, pad:pad + pm.width])
         filled = np.flatnonzero(sums[0])
         argb = np.zeros(size, np.uint32)
         if filled.size:

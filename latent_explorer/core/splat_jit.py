@@ -73,7 +73,7 @@ def warm_up() -> bool:
 def _block_pixels(xs, ys, start, n, ax, bx, ay, by, width, height, block):
     """block[:n] = the flat canvas index of points start .. start + n (col = x * ax + bx, row = y * ay + by),
     points off the canvas clamped onto its outermost ring; returns n. A loop without branches: it vectorises.
-    (Called from the kernels below: `_compile` compiles it first, under the same name.)"""
+    (Called from the kernels: `_compile` compiles it first, under the same name.)"""
     last_col, last_row = width - 1.0, height - 1.0
     for i in range(n):
         c = min(max(xs[start + i] * ax + bx, 0.0), last_col)
@@ -184,48 +184,59 @@ def _count_cells(starts, slots, representatives, counts):
 
 
 def _density_splat(xs, ys, rgb, weights, use_weights, i0, i1, ax, bx, ay, by, width, height, sums, block):
-    """Each point of [i0, i1) into the density sums of its pixel (``sums`` (4, width * height) float32: count,
-    then red, green and blue times the count; ``rgb`` (3, n) float32; ``weights`` the count of each point, for a
-    counted level of detail). Points off the canvas go to its outer ring, as in `_splat`; the sums are made in
-    point order, as numpy's ``add.at`` makes them."""
+    """Each point of [i0, i1) into the density sums of its pixel (``sums`` (width * height, 4) float32: count,
+    then red, green and blue times the count, side by side: one cache line per point, where four planes took
+    four; ``rgb`` (3, n) float32; ``weights`` the count of each point, for a counted level of detail). Points
+    off the canvas go to its outer ring, as in `_splat`; the sums are made in point order, as numpy's
+    ``add.at`` makes them."""
     size = len(block)
     for start in range(i0, i1, size):
         n = _block_pixels(xs, ys, start, min(size, i1 - start), ax, bx, ay, by, width, height, block)
         for i in range(n):
             p = block[i]
             w = np.float32(weights[start + i]) if use_weights else np.float32(1.0)
-            sums[0, p] += w
-            sums[1, p] += rgb[0, start + i] * w
-            sums[2, p] += rgb[1, start + i] * w
-            sums[3, p] += rgb[2, start + i] * w
+            sums[p, 0] += w
+            sums[p, 1] += rgb[0, start + i] * w
+            sums[p, 2] += rgb[1, start + i] * w
+            sums[p, 3] += rgb[2, start + i] * w
 
 
-def _density_pack(sums, opacity, argb):
-    """Each pixel's premultiplied ARGB from its density sums, as `core.splat.Rasterizer.render_density`'s numpy
-    path computes it (alpha from the log of its count against the largest; its mean colour), zeroing the sums
-    of each filled pixel as it goes: the sums are clear again for the next frame."""
-    size = sums.shape[1]
+def _density_pack(sums, opacity, log_table, argb):
+    """Each pixel's premultiplied ARGB from its density sums (``sums`` (size, 4), as `_density_splat` makes
+    them), as `core.splat.Rasterizer.render_density`'s numpy path computes it (alpha from the log of its count
+    against the largest; its mean colour), zeroing the sums of each filled pixel as it goes: the sums are clear
+    again for the next frame. ``log_table[k]`` = log1p(k) in float32 for the usual counts (numpy's values: a
+    call per pixel took most of the pass)."""
+    size = sums.shape[0]
     largest = np.float32(0.0)
     for p in range(size):
-        largest = max(largest, sums[0, p])
-    top = np.float32(math.log1p(largest)) if largest > 0 else np.float32(1.0)
+        largest = max(largest, sums[p, 0])
+    top = _log1p(largest, log_table) if largest > 0 else np.float32(1.0)
     for p in range(size):
-        n = sums[0, p]
+        n = sums[p, 0]
         if n > 0:
-            level = np.float32(math.log1p(n)) / top
+            level = _log1p(n, log_table) / top
             alpha = opacity * (np.float32(0.15) + np.float32(0.85) * level)
             scale = alpha / n
             packed = np.uint32(alpha * np.float32(255) + np.float32(0.5)) << 24
-            packed |= np.uint32(sums[1, p] * scale + np.float32(0.5)) << 16
-            packed |= np.uint32(sums[2, p] * scale + np.float32(0.5)) << 8
-            packed |= np.uint32(sums[3, p] * scale + np.float32(0.5))
+            packed |= np.uint32(sums[p, 1] * scale + np.float32(0.5)) << 16
+            packed |= np.uint32(sums[p, 2] * scale + np.float32(0.5)) << 8
+            packed |= np.uint32(sums[p, 3] * scale + np.float32(0.5))
             argb[p] = packed
-            sums[0, p] = 0
-            sums[1, p] = 0
-            sums[2, p] = 0
-            sums[3, p] = 0
+            sums[p, 0] = 0
+            sums[p, 1] = 0
+            sums[p, 2] = 0
+            sums[p, 3] = 0
         else:
             argb[p] = 0
+
+
+def _log1p(n, log_table):
+    """log1p(n) in float32: from the table where n is a whole number within it (counts are)."""
+    k = int(n)
+    if k == n and k < len(log_table):
+        return log_table[k]
+    return np.float32(math.log1p(n))
 
 
 def _stamp_into_frame(xs, ys, keys, const_key, use_const, i0, i1, ax, bx, ay, by, canvas, off_y, off_x, lut,
@@ -356,6 +367,7 @@ def _compile() -> None:
     # the helper the kernels call, compiled and put in its place first (numba resolves globals when it
     # compiles a caller)
     globals()["_block_pixels"] = njit(**options)(_block_pixels)
+    globals()["_log1p"] = njit(**options)(_log1p)
     compiled = {name: njit(**options)(fn) for name, fn in _PYTHON.items()}
     # compile now for what frames pass: float32 coordinates, int32 pixel indices, uint16 (full opacity) and
     # uint32 (counted) keys
@@ -384,8 +396,9 @@ def _compile() -> None:
         compiled["bounds"](np.zeros((2, 2), dtype), np.zeros(4))
     for use_weights in (False, True):
         compiled["density_splat"](xs, xs, np.zeros((3, 4), np.float32), np.ones(4, np.uint32), use_weights, 0, 4,
-                                  1.0, 2.0, 1.0, 2.0, 6, 6, np.zeros((4, 36), np.float32), index)
-    compiled["density_pack"](np.ones((4, 36), np.float32), np.float32(1.0), np.zeros(36, np.uint32))
+                                  1.0, 2.0, 1.0, 2.0, 6, 6, np.zeros((36, 4), np.float32), index)
+    compiled["density_pack"](np.ones((36, 4), np.float32), np.float32(1.0), np.zeros(4, np.float32),
+                             np.zeros(36, np.uint32))
     compiled["count_cells"](np.array([0, 2, 4], np.int64), np.ones(4, np.uint8), np.zeros(4, np.int64),
                             np.zeros(4, np.uint32))
     found = np.zeros(4, np.int64)
