@@ -23,6 +23,10 @@ pixels; the raster paint engine of the offscreen platform):
   columns in view sliced with ``searchsorted``, pixel indices, one ``np.bincount``), the least any numpy
   rasteriser can do.
 
+Display modes: the same view classes (``MODE_RANGES`` ranges each, consecutive frames) at partial opacity, in
+density mode, with a selection (one class) and with two classes hidden: the frames that cannot use the
+full-opacity level of detail (they count, or draw a subset).
+
 Load: wall and CPU time of ``set_points`` + ``set_categorical``, the longest the GUI thread is blocked while the
 scatter loads (a 5 ms timer's worst lateness until the hover index is ready, or the ``set_points`` call itself),
 the latency of the first hover look-up right after ``set_points`` returns and the time until the hover index
@@ -47,6 +51,7 @@ from _common import Bench, median
 WIDTH, HEIGHT = 1200, 900
 RANGES = 20
 BLOCK = 5  # ranges a renderer draws one after the other before the next renderer draws them
+MODE_RANGES = 8  # ranges per view class in each display mode
 VIEW_CLASSES = (("whole cloud", None), ("medium (10 % of width)", 0.10), ("deep zoom (1 % of width)", 0.01))
 SETTLE_ROUNDS = 3
 CLASSES = 10
@@ -303,6 +308,37 @@ def bytes_per_point(app, make_scatter, xy, labels, names) -> tuple[float, float]
     return (current - base) / len(xy), (peak - base) / len(xy)
 
 
+def display_modes(app, scatter, frames: Frames, xy, labels, count: int, rng) -> dict[str, dict[str, float]]:
+    """Median frame CPU per view class in each display mode, consecutive frames (the scatter is left as found)."""
+    views = {name.split(" (")[0]: view_ranges(xy, fraction, count, rng) for name, fraction in VIEW_CLASSES}
+    modes = {
+        "opacity 0.5": (lambda: scatter.set_opacity(0.5), lambda: scatter.set_opacity(1.0)),
+        "density": (lambda: scatter.set_density_mode(True), lambda: scatter.set_density_mode(False)),
+        "selection of one class": (lambda: scatter.set_selection(np.flatnonzero(labels == 3)),
+                                   lambda: scatter.set_selection(np.zeros(0, np.int64))),
+        "two classes hidden": (lambda: scatter.set_hidden_classes({1, 2}), lambda: scatter.set_hidden_classes(set())),
+    }
+    result = {}
+    for mode, (enter, leave) in modes.items():
+        enter()
+        while getattr(scatter, "loading", False):  # a large cloud's layers are built in the worker
+            app.processEvents()
+            time.sleep(0.001)
+        result[mode] = {}
+        for view_name, ranges in views.items():
+            frames.reset()
+            frames.frame(ranges[-1])  # the first frame of a mode builds what it draws from: not timed
+            frames.reset()
+            for view in ranges:
+                frames.frame(view)
+            result[mode][view_name] = median(frames.cpu)
+        leave()
+        while getattr(scatter, "loading", False):
+            app.processEvents()
+            time.sleep(0.001)
+    return result
+
+
 # ---------------------------------------------------------------------- main
 def main() -> int:
     bench = Bench("scatter: LatentScatter vs stock pyqtgraph vs a bare numpy raster (1200×900 plot area, raster)")
@@ -411,6 +447,10 @@ def main() -> int:
         bench.add("  app / numpy floor, all views", median(all_ours) / median(all_floor), "x",
                   baseline=median(all_floor), ratio=median(all_ours) / median(all_floor),
                   target="<= 2 (ratio)" if big and not huge else None)
+        for mode, frames_cpu in display_modes(app, scatter, ours, xy, labels, MODE_RANGES if not args.quick else 3,
+                                              rng).items():
+            for view_name, cpu in frames_cpu.items():
+                bench.add(f"frame CPU, {label}, {mode}, {view_name}", cpu, "ms", target="<= 33" if huge else None)
         bench.add(f"load {label}: set_points + colours, wall", figures["load_wall_ms"], "ms")
         bench.add(f"load {label}: set_points + colours, CPU", figures["load_cpu_ms"], "ms")
         bench.add(f"load {label}: longest GUI-thread block", figures["gui_block_ms"], "ms",
