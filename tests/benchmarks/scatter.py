@@ -287,14 +287,15 @@ def load(app, scatter, xy, labels, names) -> dict[str, float]:
 
 
 def bytes_per_point(app, make_scatter, xy, labels, names) -> tuple[float, float]:
-    """(kept, peak) bytes per point of a freshly loaded scatter, its hover index built, after one frame."""
+    """(kept, peak) bytes per point of a freshly loaded scatter, its hover index, colours and levels of detail
+    built, after one frame."""
     scatter = make_scatter()
     app.processEvents()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     scatter.set_points(xy)
     scatter.set_categorical(labels, names)
-    while not index_ready(scatter):
+    while not index_ready(scatter) or getattr(scatter, "loading", False):  # the colours and levels of detail too
         app.processEvents()
         time.sleep(0.001)
     scatter.nearest(10, 10)
