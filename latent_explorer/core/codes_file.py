@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -749,8 +750,12 @@ def _spooled(cols: _Columns, field_name: str, names: list[str], folder: Path) ->
         if out is None:  # no rows at all
             np.save(tmp, np.zeros((0, 0), np.float32))
         else:
-            out.flush()
+            # on disk before the rename: unmapped (its pages stay in the page cache), then ``os.fsync``, which
+            # lets other threads run; the memory map's own flush holds the GIL for the whole write (300 ms of
+            # the window's event loop for ten million codes)
             del out
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
         if row != cols.rows:
             raise CodesFileError(f"'{field_name}' has {row} rows, the file says {cols.rows}", path=cols.path)
     return np.load(target, mmap_mode="r", allow_pickle=False)

@@ -32,7 +32,7 @@ def make_application(argv: list[str] | None = None):
         from latent_explorer.qt.collector import GuiThreadCollector
 
         # cycles are collected on a GUI-thread timer, never in a worker, and full collections kept short
-        app._garbage_collector = GuiThreadCollector(interval_s=1.0)
+        app._garbage_collector = GuiThreadCollector(interval_s=0.25)
     return app
 
 

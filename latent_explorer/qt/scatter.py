@@ -188,6 +188,7 @@ class LatentScatter(QWidget):
     ``plot_item`` takes the overlays of other views.
     """
 
+    sigMissingCounted = Signal(int)  # NaN/inf rows of the points, once counted (a large cloud's in the worker)
     sigHovered = Signal(int)
     sigClicked = Signal(int)
     sigSelected = Signal(object, str)
@@ -652,6 +653,7 @@ class LatentScatter(QWidget):
             self.missing_label.setText(f"{missing:,} of {self.n_points:,} points not drawn: NaN/inf coordinates")
             self.missing_label.adjustSize()
             self._place_overlays()
+        self.sigMissingCounted.emit(missing)
 
     def _place_overlays(self) -> None:
         """The missing-points note sits in the top-left corner of the plot area."""

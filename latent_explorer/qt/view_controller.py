@@ -102,6 +102,9 @@ class ViewController(QObject):
         scatter.sigClicked.connect(self._on_clicked)
         scatter.sigSelected.connect(self._on_selected)
         scatter.sigHiddenChanged.connect(self._on_legend_hidden)
+        # the scatter counts the NaN/inf rows as it copies the points (a large cloud's in its worker: a count
+        # here read all ten million rows on the GUI thread)
+        scatter.sigMissingCounted.connect(self._set_missing)
         keys = ((Qt.Key.Key_Left, 0, -1), (Qt.Key.Key_Right, 0, 1), (Qt.Key.Key_Down, 1, -1), (Qt.Key.Key_Up, 1, 1))
         self._shortcuts = []
         for key, axis, step in keys:
@@ -223,8 +226,7 @@ class ViewController(QObject):
             self.refresh_colours()
         self.scatter.set_selection(self.state.selection)
         self._update_current_marker()
-        self._set_missing(int(len(xy) - np.isfinite(xy).all(axis=1).sum()))
-        self.points_changed.emit()
+        self.points_changed.emit()  # (the missing rows are counted by the scatter: `_set_missing`)
 
     def _set_missing(self, n: int) -> None:
         if n != self.missing:

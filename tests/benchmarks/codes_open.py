@@ -84,6 +84,7 @@ def window_child(folder: str) -> dict:
     app = make_application()
     settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings)
+    app._garbage_collector.settle()  # as the app does once its window is built (`qt.app.run_app`)
     window.resize(1400, 900)
     window.show()
     for _ in range(20):
