@@ -418,6 +418,9 @@ class Rasterizer:
         self._compiled_buffers: dict[tuple, np.ndarray] = {}
         self._no_weights = np.ones(1, np.uint32)
         self._density_sums = np.zeros((0, 4), np.float32)  # the compiled density frames' sums, side by side
+        self._density_touched = np.empty(0, np.int32)  # the pixels the last of them filled
+        self._density_touched_n = 0
+        self._density_shape = (0, 0)  # the canvas of the last compiled density frame
         self._sums_clear = False  # whether the last compiled density frame left its sums cleared
         # the sparse frames' canvas, kept clear but for the pixels the last one wrote (see `_render_sparse`)
         self._sparse_canvas = np.zeros((0, 0), np.uint16)
@@ -713,30 +716,46 @@ class Rasterizer:
 
     def _density_compiled(self, layers: list[Layer], pm: PixelMap, pad: int, stamp: np.ndarray,
                           opacity: float) -> np.ndarray:
-        """`render_density` compiled: one pass over each layer's points in view (`splat_jit._density_splat`),
-        one for the largest count and one to colour each pixel, clearing the sums as it goes (so the next frame
-        need not clear 17 MB), and the compiled dilation."""
+        """`render_density` compiled: one pass over each layer's points in view (`splat_jit._density_splat`,
+        which lists the pixels it fills), then the pixels coloured and their sums cleared for the next frame:
+        the listed ones only when they are few (a zoom), else in one pass over the canvas; then the compiled
+        dilation. The colour buffer is left zero but at the listed pixels, which the next frame clears."""
         w, h = pm.width + 2 * pad, pm.height + 2 * pad
+        size = w * h
         sums = self._density_sums
-        if sums.shape != (w * h, 4):
-            sums = self._density_sums = np.zeros((w * h, 4), np.float32)
+        argb = self._buffer_uninitialised("density", (h, w), np.uint32).ravel()
+        if sums.shape != (size, 4):
+            sums = self._density_sums = np.zeros((size, 4), np.float32)
+            self._density_touched = np.empty(size, np.int32)
         elif not self._sums_clear:
             sums.fill(0)
-        self._sums_clear = False
+        if self._sums_clear and self._density_shape == (h, w):
+            splat_jit.kernel("zero_at")(argb, self._density_touched, self._density_touched_n)
+        else:
+            argb.fill(0)
+        self._sums_clear, self._density_shape = False, (h, w)
+        touched = 0
         index = self._index_scratch(SPLAT_BLOCK)
         for layer in layers:
             i0, i1, _ = self._span(layer, pm, pad, w, h)
             if i1 > i0:
                 weights = layer.weights if layer.weights is not None else self._no_weights
-                splat_jit.kernel("density_splat")(layer.xs, layer.ys, layer.rgb, weights, layer.weights is not None,
-                                                  i0, i1, pm.ax, pm.bx + pad, pm.ay, pm.by + pad, w, h, sums, index)
+                touched = splat_jit.kernel("density_splat")(
+                    layer.xs, layer.ys, layer.rgb, weights, layer.weights is not None, i0, i1, pm.ax, pm.bx + pad,
+                    pm.ay, pm.by + pad, w, h, sums, index, self._density_touched, touched)
         ring = sums.reshape(h, w, 4)
         ring[0] = ring[-1] = 0  # the points off the canvas (see `_pixels`)
         ring[:, 0] = ring[:, -1] = 0
-        argb = self._buffer_uninitialised("density", (h, w), np.uint32)
-        splat_jit.kernel("density_pack")(sums, np.float32(np.clip(opacity, 0.0, 1.0)), LOG1P_TABLE, argb.ravel())
+        level = np.float32(np.clip(opacity, 0.0, 1.0))
+        if touched < size // 8:
+            splat_jit.kernel("density_pack_touched")(sums, level, LOG1P_TABLE, self._density_touched, touched, argb)
+        else:
+            splat_jit.kernel("density_pack")(sums, level, LOG1P_TABLE, argb)
+        self._density_touched_n = touched
         self._sums_clear = True
-        image = self._dilated_compiled(argb, stamp) if stamp.shape[0] > 1 else argb
+        image = argb.reshape(h, w)
+        if stamp.shape[0] > 1:
+            image = self._dilated_compiled(image, stamp)
         return np.ascontiguousarray(image[pad:pad + pm.height, pad:pad + pm.width])
 
     def _density_numpy(self, layers: list[Layer], pm: PixelMap, pad: int, sums: np.ndarray) -> None:

@@ -183,22 +183,28 @@ def _count_cells(starts, slots, representatives, counts):
     return n
 
 
-def _density_splat(xs, ys, rgb, weights, use_weights, i0, i1, ax, bx, ay, by, width, height, sums, block):
+def _density_splat(xs, ys, rgb, weights, use_weights, i0, i1, ax, bx, ay, by, width, height, sums, block, touched,
+                   n_touched):
     """Each point of [i0, i1) into the density sums of its pixel (``sums`` (width * height, 4) float32: count,
     then red, green and blue times the count, side by side: one cache line per point, where four planes took
     four; ``rgb`` (3, n) float32; ``weights`` the count of each point, for a counted level of detail). Points
     off the canvas go to its outer ring, as in `_splat`; the sums are made in point order, as numpy's
-    ``add.at`` makes them."""
+    ``add.at`` makes them. Each pixel that gets its first point is listed in ``touched`` from ``n_touched`` on;
+    returns the new count (`_density_pack_touched` then colours only those)."""
     size = len(block)
     for start in range(i0, i1, size):
         n = _block_pixels(xs, ys, start, min(size, i1 - start), ax, bx, ay, by, width, height, block)
         for i in range(n):
             p = block[i]
             w = np.float32(weights[start + i]) if use_weights else np.float32(1.0)
+            if sums[p, 0] == 0:
+                touched[n_touched] = p
+                n_touched += 1
             sums[p, 0] += w
             sums[p, 1] += rgb[0, start + i] * w
             sums[p, 2] += rgb[1, start + i] * w
             sums[p, 3] += rgb[2, start + i] * w
+    return n_touched
 
 
 def _density_pack(sums, opacity, log_table, argb):
@@ -213,22 +219,47 @@ def _density_pack(sums, opacity, log_table, argb):
         largest = max(largest, sums[p, 0])
     top = _log1p(largest, log_table) if largest > 0 else np.float32(1.0)
     for p in range(size):
-        n = sums[p, 0]
-        if n > 0:
-            level = _log1p(n, log_table) / top
-            alpha = opacity * (np.float32(0.15) + np.float32(0.85) * level)
-            scale = alpha / n
-            packed = np.uint32(alpha * np.float32(255) + np.float32(0.5)) << 24
-            packed |= np.uint32(sums[p, 1] * scale + np.float32(0.5)) << 16
-            packed |= np.uint32(sums[p, 2] * scale + np.float32(0.5)) << 8
-            packed |= np.uint32(sums[p, 3] * scale + np.float32(0.5))
-            argb[p] = packed
-            sums[p, 0] = 0
-            sums[p, 1] = 0
-            sums[p, 2] = 0
-            sums[p, 3] = 0
+        if sums[p, 0] > 0:
+            _pack_pixel(sums, p, top, opacity, log_table, argb)
         else:
             argb[p] = 0
+
+
+def _density_pack_touched(sums, opacity, log_table, touched, n_touched, argb):
+    """`_density_pack` for the listed pixels only (a frame of few points: no pass over the whole canvas);
+    ``argb`` must be zero elsewhere."""
+    largest = np.float32(0.0)
+    for k in range(n_touched):
+        largest = max(largest, sums[touched[k], 0])
+    top = _log1p(largest, log_table) if largest > 0 else np.float32(1.0)
+    for k in range(n_touched):
+        p = touched[k]
+        if sums[p, 0] > 0:
+            _pack_pixel(sums, p, top, opacity, log_table, argb)
+
+
+def _pack_pixel(sums, p, top, opacity, log_table, argb):
+    """argb[p] from the density sums of pixel p (count > 0), whose sums are then zeroed. (Called from the density
+    kernels: `_compile` compiles it first, under the same name.)"""
+    n = sums[p, 0]
+    level = _log1p(n, log_table) / top
+    alpha = opacity * (np.float32(0.15) + np.float32(0.85) * level)
+    scale = alpha / n
+    packed = np.uint32(alpha * np.float32(255) + np.float32(0.5)) << 24
+    packed |= np.uint32(sums[p, 1] * scale + np.float32(0.5)) << 16
+    packed |= np.uint32(sums[p, 2] * scale + np.float32(0.5)) << 8
+    packed |= np.uint32(sums[p, 3] * scale + np.float32(0.5))
+    argb[p] = packed
+    sums[p, 0] = 0
+    sums[p, 1] = 0
+    sums[p, 2] = 0
+    sums[p, 3] = 0
+
+
+def _zero_at(values, positions, n):
+    """values[positions[:n]] = 0."""
+    for k in range(n):
+        values[positions[k]] = 0
 
 
 def _log1p(n, log_table):
@@ -349,7 +380,8 @@ def _dilate_square(src, run, dst, diameter):
 _PYTHON = {"splat": _splat, "bounds": _bounds, "compact_labels": _compact_labels, "merge_counts": _merge_counts,
            "lut_crop": _lut_crop, "dilate_square": _dilate_square, "stamp_into_frame": _stamp_into_frame,
            "unstamp": _unstamp, "in_box": _in_box, "count_cells": _count_cells,
-           "density_splat": _density_splat, "density_pack": _density_pack}
+           "density_splat": _density_splat, "density_pack": _density_pack,
+           "density_pack_touched": _density_pack_touched, "zero_at": _zero_at}
 _kernels: dict[str, object] = {}
 
 
@@ -368,6 +400,7 @@ def _compile() -> None:
     # compiles a caller)
     globals()["_block_pixels"] = njit(**options)(_block_pixels)
     globals()["_log1p"] = njit(**options)(_log1p)
+    globals()["_pack_pixel"] = njit(**options)(_pack_pixel)
     compiled = {name: njit(**options)(fn) for name, fn in _PYTHON.items()}
     # compile now for what frames pass: float32 coordinates, int32 pixel indices, uint16 (full opacity) and
     # uint32 (counted) keys
@@ -396,7 +429,11 @@ def _compile() -> None:
         compiled["bounds"](np.zeros((2, 2), dtype), np.zeros(4))
     for use_weights in (False, True):
         compiled["density_splat"](xs, xs, np.zeros((3, 4), np.float32), np.ones(4, np.uint32), use_weights, 0, 4,
-                                  1.0, 2.0, 1.0, 2.0, 6, 6, np.zeros((36, 4), np.float32), index)
+                                  1.0, 2.0, 1.0, 2.0, 6, 6, np.zeros((36, 4), np.float32), index,
+                                  np.zeros(36, np.int32), 0)
+    compiled["density_pack_touched"](np.ones((36, 4), np.float32), np.float32(1.0), np.zeros(4, np.float32),
+                                     np.zeros(36, np.int32), 0, np.zeros(36, np.uint32))
+    compiled["zero_at"](np.zeros(36, np.uint32), np.zeros(36, np.int32), 0)
     compiled["density_pack"](np.ones((36, 4), np.float32), np.float32(1.0), np.zeros(4, np.float32),
                              np.zeros(36, np.uint32))
     compiled["count_cells"](np.array([0, 2, 4], np.int64), np.ones(4, np.uint8), np.zeros(4, np.int64),
