@@ -447,15 +447,30 @@ class Rasterizer:
         return dilate_max(image, stamp, self._dilation[key])
 
     def _dilated_compiled(self, image: np.ndarray, stamp: np.ndarray) -> np.ndarray:
-        """`dilate_max`, compiled for the square dots (2 and 3 pixels: point sizes 2 and 3 on an ordinary
-        screen); larger discs take numpy's shifted slices. The result is a buffer kept between frames."""
+        """`dilate_max`, compiled: square dots (2 and 3 pixels, the usual point sizes on an ordinary screen) in
+        one fused pass; any other disc (a high-DPI screen's 6-pixel dot) as one horizontal run per distinct
+        stamp row and one vertical pass per stamp row. The result is a buffer kept between frames."""
         d = stamp.shape[0]
-        if d not in (2, 3) or not stamp.all():
-            return self._dilated(image, stamp)
-        run = self._buffer_uninitialised("run", image.shape, image.dtype)
         result = self._buffer_uninitialised("dilated", image.shape, image.dtype)
-        splat_jit.kernel("dilate_square")(image, run, result, d)
-        return result
+        if d in (2, 3) and stamp.all():
+            run = self._buffer_uninitialised("run", image.shape, image.dtype)
+            splat_jit.kernel("dilate_square")(image, run, result, d)
+            return result
+        anchor = (d - 1) // 2
+        runs: dict[tuple[int, int], np.ndarray] = {}
+        first = True
+        for row in range(d):
+            cols = np.flatnonzero(stamp[row])
+            if cols.size == 0:
+                continue
+            span = (int(cols[0]) - anchor, int(cols[-1]) - anchor)
+            run = runs.get(span)
+            if run is None:
+                run = runs[span] = self._buffer_uninitialised(f"run{len(runs)}", image.shape, image.dtype)
+                splat_jit.kernel("row_run")(image, run, *span)
+            splat_jit.kernel("column_run")(run, result, row - anchor, first)
+            first = False
+        return image if first else result
 
     def _buffer_uninitialised(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         """A work array kept between frames of the same size, its contents left as they are (it is written

@@ -270,6 +270,51 @@ def _log1p(n, log_table):
     return np.float32(math.log1p(n))
 
 
+def _row_run(src, dst, lo, hi):
+    """dst[:, j] = the maximum of src[:, j - k] for k in [lo, hi]: one row of a round dot, every row of the
+    canvas; columns the run does not reach whole are zeroed (padding the frame never shows). One shift at a
+    time, over a row in the first-level cache, through slices: the inner loops index from 0, so LLVM vectorises
+    them (an index offset by a variable keeps numba's negative-index check in the loop and runs one pixel at a
+    time)."""
+    h, w = src.shape
+    j0 = max(hi, 0)
+    j1 = min(w + lo, w)
+    for r in range(h):
+        row = dst[r]
+        for j in range(w):
+            row[j] = 0
+        if j1 <= j0:
+            continue
+        d = row[j0:j1]
+        first = src[r][j0 - hi:j1 - hi]
+        for i in range(j1 - j0):
+            d[i] = first[i]
+        for k in range(lo, hi):
+            shifted = src[r][j0 - k:j1 - k]
+            for i in range(j1 - j0):
+                d[i] = max(d[i], shifted[i])
+
+
+def _column_run(run, dst, dy, first):
+    """dst[r] = max(dst[r], run[r - dy]) for every row (``first``: dst[r] = run[r - dy]); rows with no source row
+    are zeroed on the first pass."""
+    h, w = dst.shape
+    for r in range(h):
+        source = r - dy
+        d = dst[r]
+        if 0 <= source < h:
+            s = run[source]
+            if first:
+                for j in range(w):
+                    d[j] = s[j]
+            else:
+                for j in range(w):
+                    d[j] = max(d[j], s[j])
+        elif first:
+            for j in range(w):
+                d[j] = 0
+
+
 def _stamp_into_frame(xs, ys, keys, const_key, use_const, i0, i1, ax, bx, ay, by, canvas, off_y, off_x, lut,
                       mask, out, pad, touched, n_touched):
     """Each point's whole dot at once (cheaper than dilating the whole canvas when few points are in view),
@@ -381,7 +426,8 @@ _PYTHON = {"splat": _splat, "bounds": _bounds, "compact_labels": _compact_labels
            "lut_crop": _lut_crop, "dilate_square": _dilate_square, "stamp_into_frame": _stamp_into_frame,
            "unstamp": _unstamp, "in_box": _in_box, "count_cells": _count_cells,
            "density_splat": _density_splat, "density_pack": _density_pack,
-           "density_pack_touched": _density_pack_touched, "zero_at": _zero_at}
+           "density_pack_touched": _density_pack_touched, "zero_at": _zero_at, "row_run": _row_run,
+           "column_run": _column_run}
 _kernels: dict[str, object] = {}
 
 
@@ -419,6 +465,8 @@ def _compile() -> None:
                                   use_weights)
         compiled["lut_crop"](canvas, lut, dtype(0xFFFF), out, 2)
         compiled["dilate_square"](canvas, canvas.copy(), canvas.copy(), 3)
+        compiled["row_run"](canvas, canvas.copy(), -1, 2)
+        compiled["column_run"](canvas, canvas.copy(), 1, True)
     compiled["merge_counts"](np.zeros((2, 2), np.uint32), np.zeros((2, 2), np.uint32), np.uint32(127))
     canvas, keys, touched = np.zeros((6, 6), np.uint16), np.ones(4, np.uint16), np.zeros(36, np.int64)
     for use_const in (False, True):
