@@ -39,6 +39,7 @@ MAX_SLOTS = 253  # palette entries 1..253
 MAX_COUNT = 127
 DESELECTED_ALPHA = 0.45
 LOD_POINTS = 3_000_000  # more points than this in view, and cells under a pixel: a sample of each cell is drawn
+COUNTED_LOD_POINTS = 2_000_000  # the same for the counting level (partial opacity, density: exact per cell)
 LOD_PER_CELL = 4  # points of each cell in that sample: a cell under a pixel touches at most 4 pixels
 SPLAT_BLOCK = 4096  # points per block of the compiled splat: its pixel indices stay in the first-level cache
 LOG1P_TABLE = np.log1p(np.arange(1 << 16, dtype=np.float32))  # of whole counts, as numpy computes them
@@ -222,7 +223,7 @@ def build_layers(points: SortedPoints, slots: np.ndarray, palette: np.ndarray, s
             if key_bits:
                 keys = keys | np.uint32(key_bits)
             drawn = Layer(xs, ys, keys, s, palette, cols)
-        if points.grid is not None and len(drawn) > LOD_POINTS:
+        if points.grid is not None and len(drawn) > min(LOD_POINTS, COUNTED_LOD_POINTS):
             drawn.with_detail(points.grid, mask)
         return drawn
 
@@ -560,7 +561,8 @@ class Rasterizer:
             np.take(lut[:256], self.render_slots(layers, pm, stamp), out=out, mode="clip")
 
     def _in_detail(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, counted: bool) -> list[Layer]:
-        """Each layer, or its level of detail where more than LOD_POINTS of its points are in view and its grid
+        """Each layer, or its level of detail where more than LOD_POINTS (COUNTED_LOD_POINTS for the counting
+        level, which keeps every point's count and colour) of its points are in view and its grid
         cells are at most a pixel wide and high: the sample of each cell at full opacity (every pixel a point
         covers is then covered by the sample too), each cell's points per colour with their counts when the
         frame counts (``counted``: partial opacity, density)."""
@@ -572,7 +574,8 @@ class Rasterizer:
             if detail is not None:
                 cell_w, cell_h = layer.detail_cell
                 i0, i1, _ = self._span(layer, pm, pad, w, h)
-                if i1 - i0 > LOD_POINTS and abs(pm.ax) * cell_w <= 1.0 and abs(pm.ay) * cell_h <= 1.0:
+                enough = COUNTED_LOD_POINTS if counted else LOD_POINTS
+                if i1 - i0 > enough and abs(pm.ax) * cell_w <= 1.0 and abs(pm.ay) * cell_h <= 1.0:
                     layer = detail
             drawn.append(layer)
         return drawn

@@ -130,6 +130,7 @@ def test_counted_frames_from_the_detail_keep_counts_and_colours(compiled, monkey
     if compiled:
         assert splat_jit.warm_up()
     monkeypatch.setattr(splat, "LOD_POINTS", 1000)
+    monkeypatch.setattr(splat, "COUNTED_LOD_POINTS", 1000)
     monkeypatch.setitem(splat_jit._state, "ready", compiled)
     n = 300_000
     xy, labels = _clusters(n, 14)
@@ -153,6 +154,7 @@ def test_counted_frames_from_the_detail_keep_counts_and_colours(compiled, monkey
     detail = rasterizer.render_density(layers, pixel_map, disc_stamp(3), 1.0)
     layers[0].counted = None
     exact = Rasterizer().render_density(layers, pixel_map, disc_stamp(3), 1.0)
+    assert not np.array_equal(detail, exact)  # the counted level was drawn
     assert not ((detail != 0) & (exact == 0)).any()
     # a cell that straddles a pixel edge puts all its points on one side: a few pixels at the cloud's thin
     # edges stay empty (3 % here, where cells are a pixel wide)
@@ -166,6 +168,7 @@ def test_counted_frames_from_the_detail_keep_counts_and_colours(compiled, monkey
         Rasterizer().render_into(layers, pixel_map, disc_stamp(3), lut, True, out)
         frames.append(out)
     alpha_detail, alpha_exact = (frame >> 24 for frame in frames)
+    assert not np.array_equal(alpha_detail, alpha_exact)  # the counted level was drawn
     assert not ((alpha_detail > 0) & (alpha_exact == 0)).any()
     assert abs(alpha_detail.mean() - alpha_exact.mean()) <= 0.03 * alpha_exact.mean()
 
