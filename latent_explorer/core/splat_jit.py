@@ -82,13 +82,13 @@ def _block_pixels(xs, ys, start, n, ax, bx, ay, by, width, height, block):
     return n
 
 
-def _splat(xs, ys, keys, one_key, use_one, i0, i1, ax, bx, ay, by, width, height, flat, counts, count, block,
+def _splat(xs, ys, keys, one_key, use_one, ranges, ax, bx, ay, by, width, height, flat, counts, count, block,
            weights, use_weights):
-    """Each point of [i0, i1) into the flat canvas (col = x * ax + bx, row = y * ay + by): the last key per
-    pixel, as the numpy path's dense frames (a store without a load: 3.4× faster than keeping the highest key,
-    since a million points pile onto some 75,000 pixels), and with ``count`` the number of points per pixel.
-    Points off the canvas are clamped onto its outermost ring (padding the frame never shows, as in the numpy
-    path).
+    """Each point of the slices ``ranges`` ((k, 2): start, stop) into the flat canvas (col = x * ax + bx,
+    row = y * ay + by): the last key per pixel, as the numpy path's dense frames (a store without a load: 3.4×
+    faster than keeping the highest key, since a million points pile onto some 75,000 pixels), and with
+    ``count`` the number of points per pixel. Points off the canvas are clamped onto its outermost ring
+    (padding the frame never shows, as in the numpy path).
 
     Block by block (``block``: an int32 scratch array of a few thousand, in the first-level cache): first the
     pixel index of each point (a loop without branches, which vectorises), then the scatter through those
@@ -96,20 +96,22 @@ def _splat(xs, ys, keys, one_key, use_one, i0, i1, ax, bx, ay, by, width, height
     ``weights`` (with ``use_weights``): the number of points each entry stands for (`core.spatial.count_cells`).
     """
     size = len(block)
-    for start in range(i0, i1, size):
-        n = _block_pixels(xs, ys, start, min(size, i1 - start), ax, bx, ay, by, width, height, block)
-        if use_one:
-            for i in range(n):
-                flat[block[i]] = one_key
-        else:
-            for i in range(n):
-                flat[block[i]] = keys[start + i]
-        if count and use_weights:  # a counted level of detail: each entry stands for its cell's points
-            for i in range(n):
-                counts[block[i]] += weights[start + i]
-        elif count:
-            for i in range(n):
-                counts[block[i]] += 1
+    for q in range(ranges.shape[0]):
+        i1 = ranges[q, 1]
+        for start in range(ranges[q, 0], i1, size):
+            n = _block_pixels(xs, ys, start, min(size, i1 - start), ax, bx, ay, by, width, height, block)
+            if use_one:
+                for i in range(n):
+                    flat[block[i]] = one_key
+            else:
+                for i in range(n):
+                    flat[block[i]] = keys[start + i]
+            if count and use_weights:  # a counted level of detail: each entry stands for its cell's points
+                for i in range(n):
+                    counts[block[i]] += weights[start + i]
+            elif count:
+                for i in range(n):
+                    counts[block[i]] += 1
 
 
 def _bounds(xy, out):
@@ -183,27 +185,30 @@ def _count_cells(starts, slots, representatives, counts):
     return n
 
 
-def _density_splat(xs, ys, rgb, weights, use_weights, i0, i1, ax, bx, ay, by, width, height, sums, block, touched,
+def _density_splat(xs, ys, rgb, weights, use_weights, ranges, ax, bx, ay, by, width, height, sums, block, touched,
                    n_touched):
-    """Each point of [i0, i1) into the density sums of its pixel (``sums`` (width * height, 4) float32: count,
-    then red, green and blue times the count, side by side: one cache line per point, where four planes took
-    four; ``rgb`` (3, n) float32; ``weights`` the count of each point, for a counted level of detail). Points
-    off the canvas go to its outer ring, as in `_splat`; the sums are made in point order, as numpy's
-    ``add.at`` makes them. Each pixel that gets its first point is listed in ``touched`` from ``n_touched`` on;
-    returns the new count (`_density_pack_touched` then colours only those)."""
+    """Each point of the slices ``ranges`` ((k, 2)) into the density sums of its pixel (``sums``
+    (width * height, 4) float32: count, then red, green and blue times the count, side by side: one cache line
+    per point, where four planes took four; ``rgb`` (3, n) float32; ``weights`` the count of each point, for a
+    counted level of detail). Points off the canvas go to its outer ring, as in `_splat`; the sums are made in
+    point order, as numpy's ``add.at`` makes them. Each pixel that gets its first point is listed in
+    ``touched`` from ``n_touched`` on; returns the new count (`_density_pack_touched` then colours only
+    those)."""
     size = len(block)
-    for start in range(i0, i1, size):
-        n = _block_pixels(xs, ys, start, min(size, i1 - start), ax, bx, ay, by, width, height, block)
-        for i in range(n):
-            p = block[i]
-            w = np.float32(weights[start + i]) if use_weights else np.float32(1.0)
-            if sums[p, 0] == 0:
-                touched[n_touched] = p
-                n_touched += 1
-            sums[p, 0] += w
-            sums[p, 1] += rgb[0, start + i] * w
-            sums[p, 2] += rgb[1, start + i] * w
-            sums[p, 3] += rgb[2, start + i] * w
+    for q in range(ranges.shape[0]):
+        i1 = ranges[q, 1]
+        for start in range(ranges[q, 0], i1, size):
+            n = _block_pixels(xs, ys, start, min(size, i1 - start), ax, bx, ay, by, width, height, block)
+            for i in range(n):
+                p = block[i]
+                w = np.float32(weights[start + i]) if use_weights else np.float32(1.0)
+                if sums[p, 0] == 0:
+                    touched[n_touched] = p
+                    n_touched += 1
+                sums[p, 0] += w
+                sums[p, 1] += rgb[0, start + i] * w
+                sums[p, 2] += rgb[1, start + i] * w
+                sums[p, 3] += rgb[2, start + i] * w
     return n_touched
 
 
@@ -315,7 +320,7 @@ def _column_run(run, dst, dy, first):
                 d[j] = 0
 
 
-def _stamp_into_frame(xs, ys, keys, const_key, use_const, i0, i1, ax, bx, ay, by, canvas, off_y, off_x, lut,
+def _stamp_into_frame(xs, ys, keys, const_key, use_const, ranges, ax, bx, ay, by, canvas, off_y, off_x, lut,
                       mask, out, pad, touched, n_touched):
     """Each point's whole dot at once (cheaper than dilating the whole canvas when few points are in view),
     keeping the highest key per pixel; each pixel of the frame ``out`` (cropped by ``pad``) is coloured as its
@@ -326,27 +331,28 @@ def _stamp_into_frame(xs, ys, keys, const_key, use_const, i0, i1, ax, bx, ay, by
     h, w = canvas.shape
     oh, ow = out.shape
     n_off = len(off_y)
-    for i in range(i0, i1):
-        c = xs[i] * ax + bx
-        if not (c >= 0.0 and c < w):  # (also false for NaN)
-            continue
-        r = ys[i] * ay + by
-        if not (r >= 0.0 and r < h):
-            continue
-        ci, ri = int(c), int(r)
-        k = const_key if use_const else keys[i]
-        for j in range(n_off):
-            y, x = ri + off_y[j], ci + off_x[j]
-            if 0 <= y < h and 0 <= x < w:
-                old = canvas[y, x]
-                if k > old:
-                    if old == 0:
-                        touched[n_touched] = y * w + x
-                        n_touched += 1
-                    canvas[y, x] = k
-                    oy, ox = y - pad, x - pad
-                    if 0 <= oy < oh and 0 <= ox < ow:
-                        out[oy, ox] = lut[k & mask]
+    for q in range(ranges.shape[0]):
+        for i in range(ranges[q, 0], ranges[q, 1]):
+            c = xs[i] * ax + bx
+            if not (c >= 0.0 and c < w):  # (also false for NaN)
+                continue
+            r = ys[i] * ay + by
+            if not (r >= 0.0 and r < h):
+                continue
+            ci, ri = int(c), int(r)
+            k = const_key if use_const else keys[i]
+            for j in range(n_off):
+                y, x = ri + off_y[j], ci + off_x[j]
+                if 0 <= y < h and 0 <= x < w:
+                    old = canvas[y, x]
+                    if k > old:
+                        if old == 0:
+                            touched[n_touched] = y * w + x
+                            n_touched += 1
+                        canvas[y, x] = k
+                        oy, ox = y - pad, x - pad
+                        if 0 <= oy < oh and 0 <= ox < ow:
+                            out[oy, ox] = lut[k & mask]
     return n_touched
 
 
@@ -455,12 +461,13 @@ def _compile() -> None:
     lut = np.zeros(65536, np.uint32)
     out = np.zeros((2, 2), np.uint32)
     runs = np.zeros(1, np.int64)
+    every = np.array([[0, 4]], np.int64)  # the slices of points a frame reads
     for dtype in (np.uint16, np.uint32):
         canvas = np.zeros((6, 6), dtype)
         keys = np.ones(4, dtype)
         for use_const in (False, True):
             for use_weights in (False, True):
-                compiled["splat"](xs, xs, keys, dtype(1), use_const, 0, 4, 1.0, 2.0, 1.0, 2.0, 6, 6, canvas.ravel(),
+                compiled["splat"](xs, xs, keys, dtype(1), use_const, every, 1.0, 2.0, 1.0, 2.0, 6, 6, canvas.ravel(),
                                   np.zeros(36, np.uint32), dtype is np.uint32, index, np.ones(4, np.uint32),
                                   use_weights)
         compiled["lut_crop"](canvas, lut, dtype(0xFFFF), out, 2)
@@ -470,13 +477,13 @@ def _compile() -> None:
     compiled["merge_counts"](np.zeros((2, 2), np.uint32), np.zeros((2, 2), np.uint32), np.uint32(127))
     canvas, keys, touched = np.zeros((6, 6), np.uint16), np.ones(4, np.uint16), np.zeros(36, np.int64)
     for use_const in (False, True):
-        compiled["stamp_into_frame"](xs, xs, keys, np.uint16(1), use_const, 0, 4, 1.0, 2.0, 1.0, 2.0, canvas, runs,
+        compiled["stamp_into_frame"](xs, xs, keys, np.uint16(1), use_const, every, 1.0, 2.0, 1.0, 2.0, canvas, runs,
                                      runs, lut[:256], np.uint16(0xFF), out, 2, touched, 0)
     compiled["unstamp"](canvas, out, touched, 0, 2, np.uint32(0))
     for dtype in (np.float64, np.float32):
         compiled["bounds"](np.zeros((2, 2), dtype), np.zeros(4))
     for use_weights in (False, True):
-        compiled["density_splat"](xs, xs, np.zeros((3, 4), np.float32), np.ones(4, np.uint32), use_weights, 0, 4,
+        compiled["density_splat"](xs, xs, np.zeros((3, 4), np.float32), np.ones(4, np.uint32), use_weights, every,
                                   1.0, 2.0, 1.0, 2.0, 6, 6, np.zeros((36, 4), np.float32), index,
                                   np.zeros(36, np.int32), 0)
     compiled["density_pack_touched"](np.ones((36, 4), np.float32), np.float32(1.0), np.zeros(4, np.float32),

@@ -209,3 +209,33 @@ def test_compiled_density_frames_equal_the_numpy_frames(monkeypatch):
             difference = ((got >> shift) & 0xFF).astype(int) - ((expected >> shift) & 0xFF).astype(int)
             assert np.abs(difference).max() <= 1
     assert few >= 3
+
+
+def test_a_frame_reads_the_cells_under_its_view_and_every_point_in_it():
+    """`Cells.ranges`: the slices of the cells that overlap a rectangle hold every point inside it (outliers in
+    the border cells included) and, away from the whole view, far fewer points than the columns do."""
+    from latent_explorer.core.splat import cells_of
+
+    xy, _ = _clusters(80_000, 5)
+    points = SortedPoints(xy)
+    cells = cells_of(points.grid, points.grid.starts)
+    rng = np.random.default_rng(2)
+    fewer = []
+    for _ in range(50):
+        cx, cy = rng.normal(0, 8, 2)
+        half = rng.uniform(0.2, 6.0, 2)
+        x_lo, x_hi, y_lo, y_hi = cx - half[0], cx + half[0], cy - half[1], cy + half[1]
+        ranges = cells.ranges(x_lo, x_hi, y_lo, y_hi)
+        read = np.zeros(len(points), bool)
+        for start, stop in ranges:
+            read[start:stop] = True
+        inside = (points.xs >= x_lo) & (points.xs <= x_hi) & (points.ys >= y_lo) & (points.ys <= y_hi)
+        assert not (inside & ~read).any()
+        i0, i1 = points.columns.span(x_lo, x_hi)
+        assert read.sum() <= i1 - i0
+        fewer.append(read.sum() / max(i1 - i0, 1))
+    outlier = np.flatnonzero(points.index == 0)[0]  # a far outlier, clamped into a border cell
+    ox, oy = float(points.xs[outlier]), float(points.ys[outlier])
+    ranges = cells.ranges(ox - 0.1, ox + 0.1, oy - 0.1, oy + 0.1)
+    assert any(start <= outlier < stop for start, stop in ranges)
+    assert np.median(fewer) < 0.5
