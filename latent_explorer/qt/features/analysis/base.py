@@ -10,7 +10,6 @@ against the whole as a second, filled curve (`make_overlay_job` / `show_overlay`
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSplitter,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -38,7 +36,7 @@ from latent_explorer.qt.features.analysis.plotting import EmptyHint, plain_axes
 from latent_explorer.qt.features.analysis.table import NumericTable
 from latent_explorer.qt.figure_export import Figure, export_figure
 from latent_explorer.qt.figure_options import FigureOptions, ask_figure_options, default_options
-from latent_explorer.qt.job_controls import JobControls
+from latent_explorer.qt.job_controls import JobControls, PanelJob, failure_line, tool_button
 
 # colours that read on the light and the dark theme alike
 WHOLE_PEN = pg.mkPen((31, 119, 180), width=2)  # whole pixels: no uneven steps without antialiasing
@@ -67,9 +65,8 @@ class AnalysisPanel(QWidget):
         self.result: Any = None
         self.overlay: Any = None
         self._stale = True
-        self._replacing = False  # cancelling a job we are about to replace or drop: keep no partial
+        self.job = PanelJob(self.runner, self.name, self.title)
         self._tab_visible = True
-        self._started = 0.0
         self.hints: list[EmptyHint] = []
         self.setObjectName(self.name)
 
@@ -81,9 +78,9 @@ class AnalysisPanel(QWidget):
         self.density_box.setToolTip("Scale every curve to unit area, so a selection compares with the whole")
         self.density_box.toggled.connect(self.redraw)
         self.density_box.setVisible(self.has_density_toggle)
-        self.recompute_button = self._tool_button("Recompute", self.compute, "Compute again with these settings")
-        self.png_button = self._tool_button("PNG", self.ask_export_png, "Export the plot as a PNG image")
-        self.csv_button = self._tool_button("CSV", self.ask_export_csv, "Export the numbers behind the plot as CSV")
+        self.recompute_button = tool_button("Recompute", self.compute, "Compute again with these settings")
+        self.png_button = tool_button("PNG", self.ask_export_png, "Export the plot as a PNG image")
+        self.csv_button = tool_button("CSV", self.ask_export_csv, "Export the numbers behind the plot as CSV")
         self.status = QLabel("")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -210,13 +207,6 @@ class AnalysisPanel(QWidget):
             hint.hide()
         self.show_result(result)
 
-    def _tool_button(self, text: str, slot, tip: str) -> QToolButton:
-        button = QToolButton()
-        button.setText(text)
-        button.setToolTip(tip)
-        button.clicked.connect(slot)
-        return button
-
     def bin_width_box(self, tip: str, decimals: int = 3) -> QDoubleSpinBox:
         """A bin-width spin box where 0 reads "auto"; editing it recomputes."""
         box = QDoubleSpinBox()
@@ -245,26 +235,14 @@ class AnalysisPanel(QWidget):
         if job is None:
             self.show_hints()
             return
-        self._started = time.perf_counter()
-        self._replacing = True
-        try:
-            self.runner.start(self.name, lambda: job, title=self.title, on_progress=self._on_progress,
-                              on_done=self._on_finished, on_error=self._on_failed, on_cancel=self._on_cancelled)
-        finally:
-            self._replacing = False
+        self.job.start(job, on_progress=self._on_progress, on_done=self._on_finished, on_error=self._on_failed,
+                       on_cancel=self._on_cancelled)
         self.set_status("computing…")
         if self.result is None:
             self.show_hints()
 
-    def _drop_job(self) -> None:
-        self._replacing = True
-        try:
-            self.runner.cancel(self.name)
-        finally:
-            self._replacing = False
-
     def _reset(self) -> None:
-        self._drop_job()
+        self.job.drop()
         self.result = None
         self.overlay = None
         self.runner.cancel(self.overlay_name)
@@ -351,7 +329,7 @@ class AnalysisPanel(QWidget):
         self._idle()
         self.result = result
         self._draw(result)
-        self.set_status(f"ready in {(time.perf_counter() - self._started) * 1000:.0f} ms")
+        self.set_status(f"ready in {self.job.elapsed_s() * 1000:.0f} ms")
         self.refresh_overlay()
 
     def _on_overlay(self, overlay: Any) -> None:
@@ -362,12 +340,12 @@ class AnalysisPanel(QWidget):
         self._idle()
         if self.result is None:
             self.show_hints()
-        self.set_status(f"failed: {(str(exc).splitlines() or [type(exc).__name__])[0]}")
+        self.set_status(f"failed: {failure_line(exc)}")
         return False  # the runner's reporter tells the user as well
 
     def _on_cancelled(self, partial: Any) -> None:
         self._idle()
-        if self._replacing:
+        if self.job.replacing:
             return
         if partial is not None:
             self.result = partial

@@ -36,7 +36,7 @@ from latent_explorer.core.colors import DESELECTED_COLOR, categorical_palette
 from latent_explorer.core.comparison import DEFAULT_SAMPLES, Comparison, iter_comparison
 from latent_explorer.core.models import demo_models, load_model
 from latent_explorer.qt.context import FeatureContext
-from latent_explorer.qt.job_controls import JobControls
+from latent_explorer.qt.job_controls import JobControls, failure_line
 from latent_explorer.qt.structure_plots import MIN_PLOT_HEIGHT, fill_table, plain_plot, reset, steps
 
 JOB = "compare"
@@ -337,7 +337,7 @@ class CompareWindow(QWidget):
 
     def _on_failed(self, exc: BaseException) -> bool:
         self._idle()
-        self.status.setText(f"failed: {(str(exc).splitlines() or [type(exc).__name__])[0]}")
+        self.status.setText(f"failed: {failure_line(exc)}")
         return False  # the runner's reporter tells the user as well
 
     def _on_cancelled(self, _partial) -> None:

@@ -19,7 +19,7 @@ from latent_explorer import __version__
 from latent_explorer.core.jobs import Progress
 from latent_explorer.core.model_report import ReportModel, ReportSettings, iter_report
 from latent_explorer.qt.context import FeatureContext
-from latent_explorer.qt.job_controls import show_fraction
+from latent_explorer.qt.job_controls import failure_line, show_fraction
 
 JOB = "report"
 
@@ -132,7 +132,7 @@ class ReportMaker(QObject):
         self.context.errors.say(f"report written to {html}")
 
     def _on_error(self, exc: BaseException) -> bool:
-        self.dialog.ended(f"The report failed: {(str(exc).splitlines() or [type(exc).__name__])[0]}")
+        self.dialog.ended(f"The report failed: {failure_line(exc)}")
         return False  # the runner's reporter tells the user as well
 
     def _on_cancel(self, _partial) -> None:

@@ -9,7 +9,6 @@ dimension becomes a colouring of the scatter ("local intrinsic dimension", `core
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -37,7 +35,7 @@ from latent_explorer.core.encoding import Codes
 from latent_explorer.core.jobs import Job, Progress
 from latent_explorer.core.model_report import structure_input
 from latent_explorer.qt.context import FeatureContext
-from latent_explorer.qt.job_controls import JobControls
+from latent_explorer.qt.job_controls import JobControls, PanelJob, failure_line, tool_button
 from latent_explorer.qt.structure_plots import StructurePlots, export_scene_png, fill_table
 
 CsvSheet = tuple[list[str], list[list]]
@@ -65,8 +63,7 @@ class StructurePanel(QWidget):
         self.runner = context.jobs
         self.result: StructureAnalysis | None = None
         self.space_name = "z"
-        self._started = 0.0
-        self._replacing = False
+        self.job = PanelJob(self.runner, self.name, self.title)
         self.setObjectName(self.name)
 
         self.controls = QHBoxLayout()
@@ -88,8 +85,8 @@ class StructurePanel(QWidget):
         self.colour_button.setToolTip("Colour the scatter by each code's local intrinsic dimension")
         self.colour_button.setEnabled(False)
         self.colour_button.clicked.connect(self.colour_scatter)
-        self.png_button = self._tool_button("PNG", self.ask_export_png, "Export the plots of this tab as a PNG image")
-        self.csv_button = self._tool_button("CSV", self.ask_export_csv, "Export the numbers behind the plots as CSV")
+        self.png_button = tool_button("PNG", self.ask_export_png, "Export the plots of this tab as a PNG image")
+        self.csv_button = tool_button("CSV", self.ask_export_csv, "Export the numbers behind the plots as CSV")
         self.controls.addWidget(self.compute_button)
         self.controls.addWidget(self.colour_button)
         self.controls.addStretch(1)
@@ -119,13 +116,6 @@ class StructurePanel(QWidget):
 
         self.state.events.codes.connect(self._on_codes)
         self._on_codes(self.state.codes)
-
-    def _tool_button(self, text: str, slot, tip: str) -> QToolButton:
-        button = QToolButton()
-        button.setText(text)
-        button.setToolTip(tip)
-        button.clicked.connect(slot)
-        return button
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
@@ -184,24 +174,15 @@ class StructurePanel(QWidget):
             self.set_status("no codes yet: open a model and a dataset")
             return
         job = self.make_job(codes)
-        self._started = time.perf_counter()
-        self._replacing = True
-        try:
-            self.runner.start(self.name, lambda: job, title=self.title, on_progress=self._on_progress,
-                              on_done=self._on_finished, on_error=self._on_failed, on_cancel=self._on_cancelled)
-        finally:
-            self._replacing = False
+        self.job.start(job, on_progress=self._on_progress, on_done=self._on_finished, on_error=self._on_failed,
+                       on_cancel=self._on_cancelled)
         self.set_status("computing…")
 
     def cancel(self) -> None:
         self.runner.cancel(self.name)
 
     def _on_codes(self, codes: Codes | None) -> None:
-        self._replacing = True
-        try:
-            self.runner.cancel(self.name)
-        finally:
-            self._replacing = False
+        self.job.drop()
         self.result = None
         self.clear()
         self._sync_spaces()
@@ -224,17 +205,17 @@ class StructurePanel(QWidget):
             LID_COLOURING, f"local intrinsic dimension (k = {result.data.k}, {self.space_name})", "local ID",
             lid_per_sample(result)))
         self.colour_button.setEnabled(True)
-        self.set_status(f"ready in {time.perf_counter() - self._started:.1f} s: {result.count:,} codes in "
+        self.set_status(f"ready in {self.job.elapsed_s():.1f} s: {result.count:,} codes in "
                         f"{result.dim} dimensions; “Colour scatter” colours the scatter by the local dimension")
 
     def _on_failed(self, exc: BaseException) -> bool:
         self._idle()
-        self.set_status(f"failed: {(str(exc).splitlines() or [type(exc).__name__])[0]}")
+        self.set_status(f"failed: {failure_line(exc)}")
         return False  # the runner's reporter tells the user as well
 
     def _on_cancelled(self, _partial) -> None:
         self._idle()
-        if not self._replacing:
+        if not self.job.replacing:
             self.set_status("cancelled")
 
     def show_result(self, result: StructureAnalysis) -> None:
