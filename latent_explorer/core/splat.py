@@ -63,12 +63,6 @@ class Columns:
         c1 = int(np.clip(np.floor((hi - self.x0) / self.width), 0, last))
         return int(self.starts[c0]), int(self.starts[c1 + 1])
 
-    def subset(self, mask: np.ndarray) -> Columns:
-        """The same columns for the points where ``mask`` is True (kept in order)."""
-        kept = np.zeros(len(mask) + 1, np.int64)
-        np.cumsum(mask, out=kept[1:])
-        return Columns(self.x0, self.width, kept[self.starts])
-
 
 @dataclass(frozen=True)
 class Cells:
@@ -99,15 +93,15 @@ class Cells:
 
 @dataclass
 class Layer:
-    """Points drawn in one pass: centred float32 coordinates and a colour key per point, in grid-column order
-    (``columns``) or, before that sort exists, in row order (``columns=None``: every frame reads every point)."""
+    """Points drawn in one pass: centred float32 coordinates and a colour key per point, in grid order
+    (``cells``) or, before that sort exists, in row order (``cells=None``: every frame reads every point)."""
 
     xs: np.ndarray
     ys: np.ndarray
     keys: np.ndarray | int  # uint32 per point, or one key for all
     slots: np.ndarray | int  # colour slot per point, or one for all
     palette: np.ndarray  # (256, 3) colour of each slot
-    columns: Columns | None = None
+    cells: Cells | None = None  # where each grid cell begins among the layer's points (once sorted)
     keys16: np.ndarray | int = 0  # the short keys of the full-opacity path (see the module docstring)
     x_range: tuple[float, float] = (0.0, 0.0)
     y_range: tuple[float, float] = (0.0, 0.0)
@@ -115,7 +109,6 @@ class Layer:
     counted: Layer | None = None  # the counting level of detail: each cell's points per colour (`with_detail`)
     detail_cell: tuple[float, float] = (0.0, 0.0)  # the size of those cells, centred data units
     weights: np.ndarray | None = None  # how many points each entry stands for (a counting level of detail)
-    cells: Cells | None = None  # where each grid cell begins among the layer's points (once sorted)
     _rgb: np.ndarray | None = None
 
     @property
@@ -143,10 +136,17 @@ class Layer:
     def __len__(self) -> int:
         return len(self.xs)
 
-    def with_detail(self, grid: GridIndex, mask: np.ndarray | None = None) -> Layer:
-        """This layer (the grid's points, in its order, or those where ``mask`` is True) with two levels of
-        detail, used instead of every point when millions are in view and the grid's cells are at most a pixel
-        wide and high (`Rasterizer` decides per frame); built once per style, in the worker:
+    @property
+    def columns(self) -> Columns | None:
+        """Where each grid column begins among the layer's points (its first cell's start)."""
+        if self.cells is None:
+            return None
+        return Columns(self.cells.x0, self.cells.width, self.cells.starts[::self.cells.ny])
+
+    def with_detail(self, grid: GridIndex) -> Layer:
+        """This layer (points of ``grid``, in its order, ``cells`` saying where each cell begins among them) with
+        two levels of detail, used instead of every point when millions are in view and the grid's cells are at
+        most a pixel wide and high (`Rasterizer` decides per frame); built once per style, in the worker:
 
         - ``detail``: at most LOD_PER_CELL real points of each cell, for frames at full opacity: they cover the
           pixels every point covers;
@@ -154,25 +154,20 @@ class Layer:
           holds, for the frames that count (partial opacity, density): counts and colour sums per pixel at the
           resolution of the cells.
         """
-        starts = grid.starts if mask is None else subset_starts(grid.starts, mask)
-        ny = grid.shape[0]
-        positions, column_starts = sample_cells(starts, grid.shape, LOD_PER_CELL)
-        x0, width = float(grid.origin[0]), float(grid.cell_size[0])
-        self.detail = self._taken(positions, Columns(x0, width, column_starts))
-        self.detail.cells = cells_of(grid, np.searchsorted(positions, starts))
+        starts = self.cells.starts
+        positions, _ = sample_cells(starts, grid.shape, LOD_PER_CELL)
+        self.detail = self._taken(positions, cells_of(grid, np.searchsorted(positions, starts)))
         representatives, counts = count_cells(starts, self.slots)
-        columns = Columns(x0, width, np.searchsorted(representatives, starts[::ny]))
-        self.counted = self._taken(representatives, columns)
+        self.counted = self._taken(representatives, cells_of(grid, np.searchsorted(representatives, starts)))
         self.counted.weights = counts
-        self.counted.cells = cells_of(grid, np.searchsorted(representatives, starts))
         self.detail_cell = (float(grid.cell_size[0]), float(grid.cell_size[1]))
         return self
 
-    def _taken(self, positions: np.ndarray, columns: Columns) -> Layer:
-        """The layer of these of its points."""
+    def _taken(self, positions: np.ndarray, cells: Cells) -> Layer:
+        """The layer of these of its points (in grid order: ``cells`` says where each cell begins among them)."""
         keys = self.keys[positions] if isinstance(self.keys, np.ndarray) else self.keys
         slots = self.slots[positions] if isinstance(self.slots, np.ndarray) else self.slots
-        return Layer(self.xs[positions], self.ys[positions], keys, slots, self.palette, columns)
+        return Layer(self.xs[positions], self.ys[positions], keys, slots, self.palette, cells)
 
 
 class SortedPoints:
@@ -246,25 +241,24 @@ def build_layers(points: SortedPoints, slots: np.ndarray, palette: np.ndarray, s
     keys_sorted = point_rank(points.index)
     keys_sorted |= slot_sorted
     keep = None if shown is None else shown[points.index]
-    columns = points.columns
+    grid = points.grid
 
     def layer(mask: np.ndarray | None, key_bits: int, grey: bool) -> Layer:
         xs = points.xs if mask is None else points.xs[mask]
         ys = points.ys if mask is None else points.ys[mask]
-        cols = columns if mask is None or columns is None else columns.subset(mask)
+        cells = None
+        if grid is not None:
+            cells = cells_of(grid, grid.starts if mask is None else subset_starts(grid.starts, mask))
         if grey:
-            drawn = Layer(xs, ys, GREY_SLOT, GREY_SLOT, palette, cols)
+            drawn = Layer(xs, ys, GREY_SLOT, GREY_SLOT, palette, cells)
         else:
             s = slot_sorted if mask is None else slot_sorted[mask]
             keys = keys_sorted if mask is None else keys_sorted[mask]
             if key_bits:
                 keys = keys | np.uint32(key_bits)
-            drawn = Layer(xs, ys, keys, s, palette, cols)
-        if points.grid is not None:
-            drawn.cells = cells_of(points.grid, points.grid.starts if mask is None
-                                   else subset_starts(points.grid.starts, mask))
-            if len(drawn) > min(LOD_POINTS, COUNTED_LOD_POINTS):
-                drawn.with_detail(points.grid, mask)
+            drawn = Layer(xs, ys, keys, s, palette, cells)
+        if grid is not None and len(drawn) > min(LOD_POINTS, COUNTED_LOD_POINTS):
+            drawn.with_detail(grid)
         return drawn
 
     if selected is None:
@@ -641,14 +635,8 @@ class Rasterizer:
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         """A zeroed work array of the compiled path, kept between frames of the same size."""
-        key = (name, shape, np.dtype(dtype).str)
-        array = self._compiled_buffers.get(key)
-        if array is None:
-            for old in [k for k in self._compiled_buffers if k[0] == name]:
-                del self._compiled_buffers[old]
-            array = self._compiled_buffers[key] = np.zeros(shape, dtype)
-        else:
-            array.fill(0)
+        array = self._buffer_uninitialised(name, shape, dtype)
+        array.fill(0)
         return array
 
     def _render_compiled(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, lut: np.ndarray,
