@@ -59,7 +59,7 @@ class PointCloudItem(pg.GraphicsObject):
         self._frame: QImage | None = None
         self._image: QImage | None = None
         self._opaque_lut: tuple[int, int, np.ndarray] | None = None  # (backdrop, colour table id, table)
-        self._promised: QRectF | None = None  # what `opaque_cover` promised the view to cover
+        self._promised: tuple[QRectF, int] | None = None  # what `opaque_cover` promised to cover, and over what
         self._layer_source: Callable[[], tuple[list[Layer], np.ndarray]] | None = None
 
     # ------------------------------------------------------------------ data and style
@@ -139,7 +139,8 @@ class PointCloudItem(pg.GraphicsObject):
         if not self.isVisible() or self.density or self.points is None or not len(self.points):
             return None
         view = self.getViewBox()
-        if view is None or self.backdrop(widget) is None:
+        backdrop = self.backdrop(widget) if view is not None else None
+        if backdrop is None:
             return None
         ratio = widget.devicePixelRatioF() if widget is not None else 1.0
         rect = view.sceneBoundingRect()
@@ -150,16 +151,18 @@ class PointCloudItem(pg.GraphicsObject):
         rect = rect.intersected(self.sceneBoundingRect())
         if rect.isEmpty():
             return None
-        self._promised = rect
+        self._promised = (rect, backdrop)
         return rect
 
     def paint(self, painter: QPainter, option=None, widget=None) -> None:
         promised, self._promised = self._promised, None
-        if not self._paint_frame(painter, widget) and promised is not None:
-            painter.fillRect(self.mapRectFromScene(promised), QColor.fromRgba(self.backdrop(widget) or 0xFFFFFFFF))
+        # the backdrop found for the promise, in this same paint, serves the frame too
+        backdrop = promised[1] if promised is not None else self.backdrop(widget)
+        if not self._paint_frame(painter, backdrop) and promised is not None:
+            painter.fillRect(self.mapRectFromScene(promised[0]), QColor.fromRgba(backdrop))
 
-    def _paint_frame(self, painter: QPainter, widget) -> bool:
-        """Draw the frame; False where nothing was drawn."""
+    def _paint_frame(self, painter: QPainter, backdrop: int | None) -> bool:
+        """Draw the frame, opaque over ``backdrop`` where one is given; False where nothing was drawn."""
         if self.points is None or not self._layers_now():
             return False
         view = self.getViewBox()
@@ -184,7 +187,6 @@ class PointCloudItem(pg.GraphicsObject):
         cx, cy = self.points.center
         pixel_map = PixelMap(width, height, ax=device.m11(), bx=device.m11() * cx + device.dx() - x0,
                              ay=device.m22(), by=device.m22() * cy + device.dy() - y0)
-        backdrop = self.backdrop(widget)
         key = (pixel_map, x0, y0, ratio, self._version, backdrop)
         if key != self._cache_key or self._frame is None:
             self._frame = self._render(pixel_map, ratio, backdrop)

@@ -426,9 +426,7 @@ class LatentScatter(QWidget):
                 labels, counts = future.result()
                 if self._mode == "categorical" and len(labels) == self.n_points:
                     self._labels = labels  # the same ids, in half the memory
-                    self.legend.set_classes(self._names, self._class_colors[np.arange(len(self._names)) % MAX_SLOTS],
-                                            counts)
-                    self.legend.set_hidden(self._hidden)
+                    self._fill_legend(counts)
         if not self.loading:
             self._sort_timer.stop()
 
@@ -459,11 +457,15 @@ class LatentScatter(QWidget):
         self._mode, self._labels, self._names = "categorical", labels, names
         self._class_colors = categorical_palette(len(names))
         self._hidden = {h for h in self._hidden if h < len(names)}
-        self.legend.set_classes(names, self._class_colors[np.arange(len(names)) % MAX_SLOTS], counts)
-        self.legend.set_hidden(self._hidden)
+        self._fill_legend(counts)
         self.legend.show()
         self._show_color_bar(False)
         self._restyle()
+
+    def _fill_legend(self, counts: np.ndarray | None) -> None:
+        """The legend's rows for the current classes (their colours, ``counts`` where known) and hidden set."""
+        self.legend.set_classes(self._names, self._class_colors[np.arange(len(self._names)) % MAX_SLOTS], counts)
+        self.legend.set_hidden(self._hidden)
 
     def set_continuous(self, values: np.ndarray, label: str, cmap: str = "viridis") -> None:
         """Colour by a value through a colour map, with a colour bar whose handles adjust the range."""
