@@ -9,8 +9,10 @@ a million points took (CPU, 1200 × 900 plot area). The cloud promises the area 
 
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
-from PySide6.QtCore import QRect, QRectF
+from PySide6.QtCore import QPoint, QRect, QRectF
 from PySide6.QtGui import QPainter, QRegion
 from PySide6.QtWidgets import QGraphicsView
 
@@ -35,8 +37,7 @@ class ScatterCanvas(pg.GraphicsLayoutWidget):
             return
         brush = self.backgroundBrush()
         # only whole pixels inside the promised area are left out: its edge pixels are painted as usual
-        inner = QRect(int(-(-covered.left() // 1)), int(-(-covered.top() // 1)), 0, 0)
-        inner.setRight(int(covered.right() // 1) - 1)
-        inner.setBottom(int(covered.bottom() // 1) - 1)
+        inner = QRect(QPoint(math.ceil(covered.left()), math.ceil(covered.top())),
+                      QPoint(math.floor(covered.right()) - 1, math.floor(covered.bottom()) - 1))
         for part in QRegion(rect.toAlignedRect()).subtracted(QRegion(inner)):
             painter.fillRect(part, brush)
