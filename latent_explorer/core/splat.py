@@ -457,6 +457,7 @@ class Rasterizer:
         self._counts = np.zeros(0, np.uint32)
         self._work: tuple[np.ndarray, ...] | None = None
         self._compiled_buffers: dict[tuple, np.ndarray] = {}
+        self._cleared: list[np.ndarray] = []  # the work arrays the last frame left zero (see `_clear_buffer`)
         self._no_weights = np.ones(1, np.uint32)
         self._density_sums = np.zeros((0, 4), np.float32)  # the compiled density frames' sums, side by side
         self._density_touched = np.empty(0, np.int32)  # the pixels the last of them filled
@@ -520,7 +521,8 @@ class Rasterizer:
         array = self._compiled_buffers.get(key)
         if array is None:
             for old in [k for k in self._compiled_buffers if k[0] == name]:
-                del self._compiled_buffers[old]
+                dropped = self._compiled_buffers.pop(old)
+                self._cleared = [kept for kept in self._cleared if kept is not dropped]
             array = self._compiled_buffers[key] = np.empty(shape, dtype)
         return array
 
@@ -639,6 +641,21 @@ class Rasterizer:
         array.fill(0)
         return array
 
+    def _clear_buffer(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """`_buffer`, zeroed only when the frame that used it last did not leave it zero (`_left_clear`): the
+        kernels that read a canvas row last clear it while it is in the cache, which saves a pass of its own.
+        The buffer counts as used until it is declared clear again, so a frame that fails half-way leaves the
+        next one to clear it."""
+        array = self._buffer_uninitialised(name, shape, dtype)
+        if not any(kept is array for kept in self._cleared):
+            array.fill(0)
+        self._cleared = [kept for kept in self._cleared if kept is not array]
+        return array
+
+    def _left_clear(self, array: np.ndarray) -> None:
+        """Declare a `_clear_buffer` array zero again."""
+        self._cleared.append(array)
+
     def _render_compiled(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, lut: np.ndarray,
                          count: bool, out: np.ndarray, sparse_was_clean: bool = False) -> None:
         """`render_into` with one pass over the points in view and one over the canvas (none for a sparse
@@ -652,8 +669,9 @@ class Rasterizer:
             self._render_sparse(layers, spans, pm, stamp, lut, out, pad, sparse_was_clean, in_view * n_offsets)
             return
         dtype = np.uint32 if count else np.uint16
-        canvas = self._buffer("canvas", (h, w), dtype)
-        counts = self._buffer("counts", (h, w) if count else (1, 1), np.uint32)
+        canvas = self._clear_buffer("canvas", (h, w), dtype)
+        counts = self._clear_buffer("counts", (h, w), np.uint32) if count else self._buffer("counts", (1, 1),
+                                                                                          np.uint32)
         bx, by = pm.bx + pad, pm.by + pad
         index = self._index_scratch(SPLAT_BLOCK)
         for layer, ranges in zip(layers, spans, strict=True):
@@ -664,12 +682,18 @@ class Rasterizer:
                                       per_point is not keys, ranges, pm.ax, bx, pm.ay, by, w, h, canvas.ravel(),
                                       counts.ravel(), count, index, weights, layer.weights is not None)
         if count:
-            splat_jit.kernel("merge_counts")(canvas, counts, np.uint32(MAX_COUNT))
+            splat_jit.kernel("merge_counts")(canvas, counts, np.uint32(MAX_COUNT))  # leaves the counts zero
+            self._left_clear(counts)
         # at full opacity a colour depends on the slot alone: the table's first 256 entries (1 KB, in cache)
         mask, lut = (dtype(0xFFFF), lut) if count else (dtype(0xFF), lut[:256])
-        if stamp.shape[0] > 1:
-            canvas = self._dilated_compiled(canvas, stamp)  # compiled, row by row
-        splat_jit.kernel("lut_crop")(canvas, lut, mask, out, pad)
+        d = stamp.shape[0]
+        if d in (2, 3) and stamp.all():  # the usual point sizes: dilated, coloured and cleared in one pass
+            rows = self._buffer_uninitialised("rolling rows", (4, w), dtype)
+            splat_jit.kernel("dilate_square_lut")(canvas, rows, lut, mask, out, pad, d)
+            self._left_clear(canvas)
+            return
+        image = self._dilated_compiled(canvas, stamp) if d > 1 else canvas  # compiled, row by row
+        splat_jit.kernel("lut_crop")(image, lut, mask, out, pad)
 
     def _render_sparse(self, layers: list[Layer], spans: list[np.ndarray], pm: PixelMap,
                        stamp: np.ndarray, lut: np.ndarray, out: np.ndarray, pad: int, was_clean: bool,

@@ -28,6 +28,15 @@ def _frame(layers, pixel_map, diameter, lut, count, compiled, monkeypatch) -> np
     return out
 
 
+def _gaussian_layers(n: int, seed: int):
+    """(layers, palette, centre) of n standard normal points in 4 classes."""
+    rng = np.random.default_rng(seed)
+    xy = rng.normal(0, 1, (n, 2))
+    palette = slot_palette(categorical_palette(4))
+    points = SortedPoints(xy)
+    return build_layers(points, (rng.integers(0, 4, n) + 1).astype(np.uint8), palette), palette, points.center
+
+
 @pytest.mark.parametrize("n_pixels", [300, 30000])  # sparse (dots stamped whole) and dense (dilated canvas)
 @pytest.mark.parametrize("opacity", [1.0, 0.5])
 def test_compiled_frames_equal_the_numpy_frames(n_pixels, opacity, monkeypatch):
@@ -59,12 +68,7 @@ def test_a_kept_frame_redrawn_sparse_equals_a_fresh_frame(monkeypatch):
     (sparse, dense, sparse again, a new size, a new colour table) gives each frame a fresh rasteriser gives."""
     assert splat_jit.warm_up()
     monkeypatch.setitem(splat_jit._state, "ready", True)
-    rng = np.random.default_rng(3)
-    xy = rng.normal(0, 1, (20000, 2))
-    palette = slot_palette(categorical_palette(4))
-    points = SortedPoints(xy)
-    layers = build_layers(points, (rng.integers(0, 4, len(xy)) + 1).astype(np.uint8), palette)
-    cx, cy = points.center
+    layers, palette, (cx, cy) = _gaussian_layers(20000, seed=3)
     white = over_backdrop(key_lut(palette, 1.0), 0xFFFFFFFF)
     dark = over_backdrop(key_lut(palette, 1.0), 0xFF202020)
     kept = Rasterizer()
@@ -86,6 +90,30 @@ def test_a_kept_frame_redrawn_sparse_equals_a_fresh_frame(monkeypatch):
         assert (out != lut[0]).sum() > 50  # dots were drawn
         sparse_frames += kept._sparse_clean
     assert sparse_frames >= 5  # most frames are sparse, and follow a sparse frame in the same buffer
+
+
+def test_consecutive_dense_frames_of_one_rasteriser_equal_fresh_frames(monkeypatch):
+    """The compiled path clears its canvas and counts while it reads them for the next frame instead of
+    zeroing them first: a run of dense frames through one rasteriser (point sizes 1 to 5, counted and not,
+    a new canvas size and back) gives each frame a fresh rasteriser gives (which the test above compares
+    with the numpy path; random points here, so float32 and float64 pixel edges may differ from numpy's)."""
+    assert splat_jit.warm_up()
+    layers, palette, (cx, cy) = _gaussian_layers(30000, seed=5)
+    kept = Rasterizer()
+    views = ((200, 30.0, 0.0), (200, 45.0, 0.5), (160, 35.0, -0.3), (200, 30.0, 0.2), (200, 32.0, -0.1))
+    # consecutive frames of one kind and size that move: what a frame left behind would show
+    frames = [(side, zoom, centre, diameter, opacity)
+              for opacity in (1.0, 0.5) for diameter in (3, 2, 1, 5, 3) for side, zoom, centre in views]
+    for side, zoom, centre, diameter, opacity in frames:
+        pixel_map = PixelMap(side, side, ax=zoom, bx=zoom * (cx - centre) + side / 2, ay=-zoom,
+                             by=-zoom * (cy - centre) + side / 2)
+        lut = key_lut(palette, opacity)
+        monkeypatch.setitem(splat_jit._state, "ready", True)
+        got = np.zeros((side, side), np.uint32)
+        kept.render_into(layers, pixel_map, disc_stamp(diameter), lut, opacity < 1, got)
+        expected = _frame(layers, pixel_map, diameter, lut, opacity < 1, True, monkeypatch)
+        np.testing.assert_array_equal(got, expected)
+        assert (got != 0).sum() > side * side // 4  # a dense frame
 
 
 def test_over_backdrop_composes_each_colour_over_the_background():
