@@ -461,8 +461,7 @@ class Rasterizer:
         self._no_weights = np.ones(1, np.uint32)
         self._density_sums = np.zeros((0, 4), np.float32)  # the compiled density frames' sums, side by side
         self._density_touched = np.empty(0, np.int32)  # the pixels the last of them filled
-        self._density_touched_n = 0
-        self._density_shape = (0, 0)  # the canvas of the last compiled density frame
+        self._density_touched_n = 0  # how many
         self._sums_clear = False  # whether the last compiled density frame left its sums cleared
         # the sparse frames' canvas, kept clear but for the pixels the last one wrote (see `_render_sparse`)
         self._sparse_canvas = np.zeros((0, 0), np.uint16)
@@ -689,7 +688,7 @@ class Rasterizer:
         d = stamp.shape[0]
         if d in (2, 3) and stamp.all():  # the usual point sizes: dilated, coloured and cleared in one pass
             rows = self._buffer_uninitialised("rolling rows", (4, w), dtype)
-            splat_jit.kernel("dilate_square_lut")(canvas, rows, lut, mask, out, pad, d)
+            splat_jit.kernel("dilate_square_lut")(canvas, rows, lut, mask, True, out, pad, d)
             self._left_clear(canvas)
             return
         image = self._dilated_compiled(canvas, stamp) if d > 1 else canvas  # compiled, row by row
@@ -800,46 +799,48 @@ class Rasterizer:
         return image[pad:pad + pm.height, pad:pad + pm.width]
 
     def _density_compiled(self, layers: list[Layer], pm: PixelMap, pad: int, stamp: np.ndarray,
-                          opacity: float) -> np.ndarray:
-        """`render_density` compiled: one pass over each layer's points in view (`splat_jit._density_splat`,
-        which lists the pixels it fills), then the pixels coloured and their sums cleared for the next frame:
-        the listed ones only when they are few (a zoom), else in one pass over the canvas; then the compiled
-        dilation. The colour buffer is left zero but at the listed pixels, which the next frame clears."""
+                          opacity: float, out: np.ndarray) -> None:
+        """`render_density_into` compiled: one pass over each layer's points in view (`splat_jit._density_splat`,
+        which lists the pixels it fills and finds the largest count), then the filled pixels coloured and their
+        sums cleared for the next frame (the listed ones when they are few, a zoom; else one pass over the
+        canvas), then the dilation into ``out``. Square dots (the usual sizes) are dilated and cropped in one
+        pass that also clears the colour buffer; other dots are dilated whole and the listed pixels cleared."""
         w, h = pm.width + 2 * pad, pm.height + 2 * pad
         size = w * h
         sums = self._density_sums
-        argb = self._buffer_uninitialised("density", (h, w), np.uint32).ravel()
-        if sums.shape != (size, 4):
-            sums = self._density_sums = np.zeros((size, 4), np.float32)
+        argb = self._clear_buffer("density", (h, w), np.uint32)
+        if sums.shape != (size + 1, 4):
+            sums = self._density_sums = np.zeros((size + 1, 4), np.float32)  # the last entry: the spare
             self._density_touched = np.empty(size, np.int32)
         elif not self._sums_clear:
             sums.fill(0)
-        if self._sums_clear and self._density_shape == (h, w):
-            splat_jit.kernel("zero_at")(argb, self._density_touched, self._density_touched_n)
-        else:
-            argb.fill(0)
-        self._sums_clear, self._density_shape = False, (h, w)
+        self._sums_clear = False
+        sums[size] = (-np.inf, 0.0, 0.0, 0.0)  # the spare entry, where the points off the canvas go
         touched = 0
+        largest = np.zeros(1, np.float32)
         index = self._index_scratch(SPLAT_BLOCK)
         for layer in layers:
             weights = layer.weights if layer.weights is not None else self._no_weights
             touched = splat_jit.kernel("density_splat")(
                 layer.xs, layer.ys, layer.rgb, weights, layer.weights is not None, self._ranges(layer, pm, pad, w, h),
-                pm.ax, pm.bx + pad, pm.ay, pm.by + pad, w, h, sums, index, self._density_touched, touched)
-        ring = sums.reshape(h, w, 4)
-        ring[0] = ring[-1] = 0  # the points off the canvas (see `_pixels`)
-        ring[:, 0] = ring[:, -1] = 0
+                pm.ax, pm.bx + pad, pm.ay, pm.by + pad, w, h, sums, index, self._density_touched, touched, largest)
         level = np.float32(np.clip(opacity, 0.0, 1.0))
+        flat = argb.ravel()
         if touched < size // 8:
-            splat_jit.kernel("density_pack_touched")(sums, level, LOG1P_TABLE, self._density_touched, touched, argb)
+            splat_jit.kernel("density_pack_touched")(sums, largest[0], level, LOG1P_TABLE, self._density_touched,
+                                                     touched, flat)
         else:
-            splat_jit.kernel("density_pack")(sums, level, LOG1P_TABLE, argb)
-        self._density_touched_n = touched
-        self._sums_clear = True
-        image = argb.reshape(h, w)
-        if stamp.shape[0] > 1:
-            image = self._dilated_compiled(image, stamp)
-        return np.ascontiguousarray(image[pad:pad + pm.height, pad:pad + pm.width])
+            splat_jit.kernel("density_pack")(sums, largest[0], level, LOG1P_TABLE, flat)
+        self._sums_clear, self._density_touched_n = True, touched
+        d = stamp.shape[0]
+        if d in (2, 3) and stamp.all():
+            rows = self._buffer_uninitialised("rolling rows", (4, w), np.uint32)
+            splat_jit.kernel("dilate_square_lut")(argb, rows, self._no_weights, np.uint32(0), False, out, pad, d)
+        else:
+            image = self._dilated_compiled(argb, stamp) if d > 1 else argb
+            np.copyto(out, image[pad:pad + pm.height, pad:pad + pm.width])
+            splat_jit.kernel("zero_at")(flat, self._density_touched, touched)
+        self._left_clear(argb)
 
     def _density_numpy(self, layers: list[Layer], pm: PixelMap, pad: int, sums: np.ndarray) -> None:
         """The density sums with numpy's ``add.at``: count (or weight), then each colour channel times it."""
@@ -859,12 +860,22 @@ class Rasterizer:
 
     def render_density(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, opacity: float) -> np.ndarray:
         """A log-scaled 2-D histogram at screen resolution; each pixel the mean colour of its points."""
+        out = np.empty((pm.height, pm.width), np.uint32)
+        self.render_density_into(layers, pm, stamp, opacity, out)
+        return out
+
+    def render_density_into(self, layers: list[Layer], pm: PixelMap, stamp: np.ndarray, opacity: float,
+                            out: np.ndarray) -> None:
+        """`render_density` straight into ``out``, (height, width) uint32 premultiplied ARGB (an image's own
+        buffer, kept between frames: no frame-sized allocation)."""
+        self._sparse_clean = False  # ``out`` may be the buffer the sparse frames draw into
         pad = stamp.shape[0] // 2 + 1
         w, h = pm.width + 2 * pad, pm.height + 2 * pad
         size = w * h
         layers = self._in_detail(layers, pm, stamp, counted=True)
         if splat_jit.ready():
-            return self._density_compiled(layers, pm, pad, stamp, opacity)
+            self._density_compiled(layers, pm, pad, stamp, opacity, out)
+            return
         if self._sums is None or self._sums.shape[1] != size:
             self._sums = np.zeros((4, size), np.float32)  # count, then r, g, b sums
         sums = self._sums
@@ -884,4 +895,4 @@ class Rasterizer:
                 packed |= (sums[k, filled] * scale + np.float32(0.5)).astype(np.uint32) << np.uint32(shift)
             argb[filled] = packed
         image = dilate_max(argb.reshape(h, w), stamp)
-        return np.ascontiguousarray(image[pad:pad + pm.height, pad:pad + pm.width])
+        np.copyto(out, image[pad:pad + pm.height, pad:pad + pm.width])

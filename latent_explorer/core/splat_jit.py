@@ -87,6 +87,22 @@ def _block_pixels(x, y, n, ax, bx, ay, by, width, height, block):
     return n
 
 
+def _inner_pixels(x, y, n, ax, bx, ay, by, width, height, block):
+    """`_block_pixels` for the density sums: points on the canvas's outer ring or off it go to the spare entry
+    ``width * height`` (their sums are never read) instead of being clamped onto the ring and cleared from it
+    afterwards, so a frame knows its largest count as it sums. Branch-free: it vectorises. (Called from the
+    kernels: `_compile` compiles it first, under the same name.)"""
+    last_col, last_row = width - 1.0, height - 1.0
+    spare = np.int32(width * height)
+    for i in range(n):
+        c = x[i] * ax + bx
+        r = y[i] * ay + by
+        inside = (c >= 1.0) & (c < last_col) & (r >= 1.0) & (r < last_row)  # (false for NaN)
+        at = np.int32(min(max(r, 0.0), last_row)) * np.int32(width) + np.int32(min(max(c, 0.0), last_col))
+        block[i] = at if inside else spare
+    return n
+
+
 def _splat(xs, ys, keys, one_key, use_one, ranges, ax, bx, ay, by, width, height, flat, counts, count, block,
            weights, use_weights):
     """Each point of the slices ``ranges`` ((k, 2): start, stop) into the flat canvas (col = x * ax + bx,
@@ -194,20 +210,22 @@ def _count_cells(starts, slots, representatives, counts):
 
 
 def _density_splat(xs, ys, rgb, weights, use_weights, ranges, ax, bx, ay, by, width, height, sums, block, touched,
-                   n_touched):
+                   n_touched, largest):
     """Each point of the slices ``ranges`` ((k, 2)) into the density sums of its pixel (``sums``
-    (width * height, 4) float32: count, then red, green and blue times the count, side by side: one cache line
-    per point, where four planes took four; ``rgb`` (3, n) float32; ``weights`` the count of each point, for a
-    counted level of detail). Points off the canvas go to its outer ring, as in `_splat`; the sums are made in
-    point order, as numpy's ``add.at`` makes them. Each pixel that gets its first point is listed in
-    ``touched`` from ``n_touched`` on; returns the new count (`_density_pack_touched` then colours only
-    those)."""
+    (width * height + 1, 4) float32: count, then red, green and blue times the count, side by side: one cache
+    line per point, where four planes took four; ``rgb`` (3, n) float32; ``weights`` the count of each point,
+    for a counted level of detail). Points on the canvas's outer ring or off it go to the spare last entry,
+    whose count must start at -inf (so it is never listed nor the largest); the sums are made in point order,
+    as numpy's ``add.at`` makes them. Each pixel that gets its first point is listed in ``touched`` from
+    ``n_touched`` on; returns the new count (`_density_pack_touched` then colours only those). ``largest[0]``
+    is raised to the largest count summed (no pass of its own over the canvas)."""
     size = len(block)
+    top = largest[0]
     for q in range(ranges.shape[0]):
         i1 = ranges[q, 1]
         for start in range(ranges[q, 0], i1, size):
             stop = min(start + size, i1)
-            n = _block_pixels(xs[start:stop], ys[start:stop], stop - start, ax, bx, ay, by, width, height, block)
+            n = _inner_pixels(xs[start:stop], ys[start:stop], stop - start, ax, bx, ay, by, width, height, block)
             red, green, blue, wt = rgb[0, start:stop], rgb[1, start:stop], rgb[2, start:stop], weights[start:stop]
             for i in range(n):
                 p = block[i]
@@ -220,38 +238,29 @@ def _density_splat(xs, ys, rgb, weights, use_weights, ranges, ax, bx, ay, by, wi
                 pixel[1] += red[i] * w
                 pixel[2] += green[i] * w
                 pixel[3] += blue[i] * w
+                top = max(top, pixel[0])
+    largest[0] = top
     return n_touched
 
 
-def _density_pack(sums, opacity, log_table, argb):
-    """Each pixel's premultiplied ARGB from its density sums (``sums`` (size, 4), as `_density_splat` makes
-    them), as `core.splat.Rasterizer.render_density`'s numpy path computes it (alpha from the log of its count
-    against the largest; its mean colour), zeroing the sums of each filled pixel as it goes: the sums are clear
-    again for the next frame. ``log_table[k]`` = log1p(k) in float32 for the usual counts (numpy's values: a
-    call per pixel took most of the pass)."""
-    size = sums.shape[0]
-    largest = np.float32(0.0)
-    for p in range(size):
-        largest = max(largest, sums[p, 0])
+def _density_pack(sums, largest, opacity, log_table, argb):
+    """Each filled pixel's premultiplied ARGB from its density sums (``sums`` (size + 1, 4), as `_density_splat`
+    makes them; ``largest`` the largest count), as `core.splat.Rasterizer.render_density`'s numpy path computes
+    it (alpha from the log of its count against the largest; its mean colour), zeroing the sums of each filled
+    pixel as it goes: the sums are clear again for the next frame. ``argb`` must be zero elsewhere.
+    ``log_table[k]`` = log1p(k) in float32 for the usual counts (numpy's values: a call per pixel took most of
+    the pass)."""
     top = _log1p(largest, log_table) if largest > 0 else np.float32(1.0)
-    for p in range(size):
+    for p in range(sums.shape[0] - 1):
         if sums[p, 0] > 0:
             _pack_pixel(sums, p, top, opacity, log_table, argb)
-        else:
-            argb[p] = 0
 
 
-def _density_pack_touched(sums, opacity, log_table, touched, n_touched, argb):
-    """`_density_pack` for the listed pixels only (a frame of few points: no pass over the whole canvas);
-    ``argb`` must be zero elsewhere."""
-    largest = np.float32(0.0)
-    for k in range(n_touched):
-        largest = max(largest, sums[touched[k], 0])
+def _density_pack_touched(sums, largest, opacity, log_table, touched, n_touched, argb):
+    """`_density_pack` for the listed pixels only (a frame of few points: no pass over the whole canvas)."""
     top = _log1p(largest, log_table) if largest > 0 else np.float32(1.0)
     for k in range(n_touched):
-        p = touched[k]
-        if sums[p, 0] > 0:
-            _pack_pixel(sums, p, top, opacity, log_table, argb)
+        _pack_pixel(sums, touched[k], top, opacity, log_table, argb)
 
 
 def _pack_pixel(sums, p, top, opacity, log_table, argb):
@@ -458,9 +467,10 @@ def _dilate_square(src, run, dst, diameter):
                 d[j] = max(a[j], b[j])
 
 
-def _dilate_square_lut(src, rows, lut, mask, out, pad, diameter):
+def _dilate_square_lut(src, rows, lut, mask, use_lut, out, pad, diameter):
     """out = lut[dilated src & mask], cropped by ``pad``, for the square dots `_dilate_square` draws (the same
-    pixels), with ``src`` left zero for the next frame. One pass: each canvas row's horizontal maxima go to one
+    pixels), with ``src`` left zero for the next frame (without ``use_lut``: out = the dilated values, cropped:
+    the density frames' colours). One pass: each canvas row's horizontal maxima go to one
     of three rolling rows of ``rows`` ((4, width): the fourth holds an output row's vertical maxima), the
     canvas row is cleared while in the cache, and as soon as an output row's source rows are ready its colours
     are looked up. No canvas-sized intermediate is written or read back: 0.9 ms against 1.2 for dilating,
@@ -488,8 +498,12 @@ def _dilate_square_lut(src, rows, lut, mask, out, pad, diameter):
         else:
             for j in range(ow):
                 acc[j] = max(above[j], here[j])
-        for j in range(ow):
-            line[j] = lut[acc[j] & mask]
+        if use_lut:
+            for j in range(ow):
+                line[j] = lut[acc[j] & mask]
+        else:
+            for j in range(ow):
+                line[j] = acc[j]
 
 
 _PYTHON = {"splat": _splat, "bounds": _bounds, "compact_labels": _compact_labels, "merge_counts": _merge_counts,
@@ -516,6 +530,7 @@ def _compile() -> None:
     # the helper the kernels call, compiled and put in its place first (numba resolves globals when it
     # compiles a caller)
     globals()["_block_pixels"] = njit(**options)(_block_pixels)
+    globals()["_inner_pixels"] = njit(**options)(_inner_pixels)
     globals()["_log1p"] = njit(**options)(_log1p)
     globals()["_pack_pixel"] = njit(**options)(_pack_pixel)
     globals()["_square_run"] = njit(**options)(_square_run)
@@ -538,7 +553,8 @@ def _compile() -> None:
                                   use_weights)
         compiled["lut_crop"](canvas, lut, dtype(0xFFFF), out, 2)
         compiled["dilate_square"](canvas, canvas.copy(), canvas.copy(), 3)
-        compiled["dilate_square_lut"](canvas, np.zeros((4, 6), dtype), lut, dtype(0xFFFF), out, 2, 3)
+        for use_lut in (True, False):
+            compiled["dilate_square_lut"](canvas, np.zeros((4, 6), dtype), lut, dtype(0xFFFF), use_lut, out, 2, 3)
         compiled["row_run"](canvas, canvas.copy(), -1, 2)
         compiled["column_run"](canvas, canvas.copy(), 1, True)
     compiled["merge_counts"](np.zeros((2, 2), np.uint32), np.zeros((2, 2), np.uint32), np.uint32(127))
@@ -551,12 +567,13 @@ def _compile() -> None:
         compiled["bounds"](np.zeros((2, 2), dtype), np.zeros(4))
     for use_weights in (False, True):
         compiled["density_splat"](xs, xs, np.zeros((3, 4), np.float32), np.ones(4, np.uint32), use_weights, every,
-                                  1.0, 2.0, 1.0, 2.0, 6, 6, np.zeros((36, 4), np.float32), index,
-                                  np.zeros(36, np.int32), 0)
-    compiled["density_pack_touched"](np.ones((36, 4), np.float32), np.float32(1.0), np.zeros(4, np.float32),
+                                  1.0, 2.0, 1.0, 2.0, 6, 6, np.zeros((37, 4), np.float32), index,
+                                  np.zeros(36, np.int32), 0, np.zeros(1, np.float32))
+    largest = np.float32(1.0)
+    compiled["density_pack_touched"](np.ones((37, 4), np.float32), largest, np.float32(1.0), np.zeros(4, np.float32),
                                      np.zeros(36, np.int32), 0, np.zeros(36, np.uint32))
     compiled["zero_at"](np.zeros(36, np.uint32), np.zeros(36, np.int32), 0)
-    compiled["density_pack"](np.ones((36, 4), np.float32), np.float32(1.0), np.zeros(4, np.float32),
+    compiled["density_pack"](np.ones((37, 4), np.float32), largest, np.float32(1.0), np.zeros(4, np.float32),
                              np.zeros(36, np.uint32))
     compiled["count_cells"](np.array([0, 2, 4], np.int64), np.ones(4, np.uint8), np.zeros(4, np.int64),
                             np.zeros(4, np.uint32))

@@ -244,13 +244,12 @@ class PointCloudItem(pg.GraphicsObject):
         diameter = max(1, int(round(self.point_size * ratio)))
         if self._stamp.shape[0] != diameter:
             self._stamp = disc_stamp(diameter)
+        image, kept = self._frame_image(pixel_map.width, pixel_map.height, backdrop is not None and not self.density)
+        # the frame is drawn straight into the image's own buffer (32-bit rows are whole words: no padding)
+        out = np.frombuffer(image.bits(), np.uint32).reshape(pixel_map.height, pixel_map.width)
         if self.density:
-            argb = self._rasterizer.render_density(self.layers, pixel_map, self._stamp, self.opacity)
-            image = pg.functions.ndarray_to_qimage(argb, QImage.Format.Format_ARGB32_Premultiplied)
+            self._rasterizer.render_density_into(self.layers, pixel_map, self._stamp, self.opacity, out)
         else:
-            image, kept = self._frame_image(pixel_map.width, pixel_map.height, backdrop is not None)
-            # the frame is drawn straight into the image's own buffer (32-bit rows are whole words: no padding)
-            out = np.frombuffer(image.bits(), np.uint32).reshape(pixel_map.height, pixel_map.width)
             self._rasterizer.render_into(self.layers, pixel_map, self._stamp, self._colour_table(backdrop),
                                          self.opacity < 1, out, kept=kept)
         self.last_render_ms = (time.perf_counter() - start) * 1000.0
