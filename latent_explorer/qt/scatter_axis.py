@@ -41,7 +41,9 @@ class FastAxis(pg.AxisItem):
         self._sizes: OrderedDict[tuple[str, str], tuple[float, float]] = OrderedDict()
         self._static: OrderedDict[tuple[str, str], QStaticText] = OrderedDict()
         self._metrics: dict[str, tuple[QFontMetricsF, dict[str, float]]] = {}
-        self._pens: dict[tuple, QPen] = {}
+        self._pens: dict[int, QPen] = {}  # the tick pen of each level, made from the pen `_pens_of`
+        self._pens_of: QPen | None = None
+        self._pen_cache: tuple | None = None
         self._layout: tuple | None = None
 
     def _lean(self) -> bool:
@@ -61,7 +63,7 @@ class FastAxis(pg.AxisItem):
             self.picture = _PAINTED
         if self._layout is None:
             return
-        axis_pen, axis_line, ticks, texts = self._layout
+        axis_pen, axis_line, ticks, texts, text_pen, clip = self._layout
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         p.setPen(axis_pen)
@@ -69,14 +71,27 @@ class FastAxis(pg.AxisItem):
         for pen, lines in ticks:
             p.setPen(pen)
             p.drawLines(lines)
-        p.setPen(self.textPen())
-        p.setClipRect(self.boundingRect().toAlignedRect())
+        p.setPen(text_pen)
+        p.setClipRect(clip)
         for corner, static in texts:
             p.drawStaticText(corner, static)
 
+    def _pens_now(self) -> tuple[QPen, QPen, QPen]:
+        """(axis pen, tick pen, text pen): pyqtgraph makes a new QPen at every call of `pen`, `tickPen` and
+        `textPen`; they are made again only when a pen or the foreground option was set anew (pyqtgraph's
+        setters replace the pen objects, never change them)."""
+        sources = (self._pen, self._tickPen, self._textPen, pg.getConfigOption("foreground"))
+        cached = self._pen_cache
+        if cached is None or any(a is not b for a, b in zip(cached[0], sources, strict=True)):
+            cached = self._pen_cache = (sources, (self.pen(), self.tickPen(), self.textPen()))
+        return cached[1]
+
     def _tick_pen(self, level: int) -> QPen:
-        base = self.tickPen()
-        key = (level, base.color().rgba(), base.widthF(), base.style().value, base.brush().style().value)
+        """The tick pen of a level (pyqtgraph fades finer levels), made once per tick pen."""
+        base = self._pens_now()[1]
+        if self._pens_of is not base:
+            self._pens, self._pens_of = {}, base
+        key = level
         pen = self._pens.get(key)
         if pen is None:
             pen = QPen(base)
@@ -109,10 +124,10 @@ class FastAxis(pg.AxisItem):
         levels = self._tick_values(lo, hi, length)  # the axis is never scaled: item units are view pixels
         tick_length = self.style["tickLength"]
         ticks, positions = [], []
+        first_end, last_end = ends
         for i, (_spacing, values) in enumerate(levels):
             reach = tick_stop + tick_length / (i * 0.5 + 1.0) * direction
-            where = [v * scale - shift for v in values]
-            where = [x if ends[0] <= x <= ends[1] else None for x in where]
+            where = [x if first_end <= x <= last_end else None for x in [v * scale - shift for v in values]]
             positions.append(where)
             if left:
                 lines = [QLineF(tick_stop, x, reach, x) for x in where if x is not None]
@@ -120,8 +135,10 @@ class FastAxis(pg.AxisItem):
                 lines = [QLineF(x, tick_stop, x, reach) for x in where if x is not None]
             if lines:  # (PySide crashes on drawLines of an empty list)
                 ticks.append((self._tick_pen(i), lines))
-        texts = self._texts(p, levels, positions, bounds, tick_stop, left, length) if self.style["showValues"] else []
-        return self.pen(), line, ticks, texts
+        box = self.boundingRect()
+        texts = self._texts(p, levels, positions, box, tick_stop, left, length) if self.style["showValues"] else []
+        axis_pen, _tick_pen, text_pen = self._pens_now()
+        return axis_pen, line, ticks, texts, text_pen, box.toAlignedRect()
 
     def _tick_values(self, lo: float, hi: float, length: float) -> list[tuple[float, list[float]]]:
         """pyqtgraph's ``tickValues`` for a plain linear axis, in plain Python (its numpy version builds arrays
@@ -158,12 +175,13 @@ class FastAxis(pg.AxisItem):
             levels.append((spacing, values))
         return levels
 
-    def _texts(self, p: QPainter, levels, positions, bounds: QRectF, tick_stop: float, left: bool,
+    def _texts(self, p: QPainter, levels, positions, box: QRectF, tick_stop: float, left: bool,
                length: float) -> list[tuple[QPointF, QStaticText]]:
+        """The labels that pyqtgraph would draw, as (corner, static text); ``box``: the axis's bounding
+        rectangle (a label must fit inside it)."""
         font = p.font()
         font_key = font.key()
         offset = max(0, self.style["tickLength"]) + self.style["tickTextOffset"][0 if left else 1]
-        box = self.boundingRect()
         box_x0, box_y0, box_x1, box_y1 = box.left(), box.top(), box.right(), box.bottom()
         texts, sizes_so_far, last_size2 = [], [], 0.0
         along = 0.0  # the labels' extent along the axis so far

@@ -94,3 +94,42 @@ def test_numeric_labels_are_measured_as_qt_measures_them(qtbot):
             assert axis._label(painter, font.key(), font, text) == pytest.approx((qt.width(), qt.height() * 0.8))
     finally:
         painter.end()
+
+
+def test_fast_axes_follow_a_new_pen(qtbot):
+    """The pens are kept between frames: a pen set after the first paint still colours the next one (ticks and
+    axis line in the axis pen, labels in the text pen)."""
+    from latent_explorer.qt.app import make_application
+
+    make_application()
+    widget = pg.GraphicsLayoutWidget()
+    widget.setBackground("w")
+    axis = FastAxis("bottom")
+    plot = widget.addPlot(axisItems={"bottom": axis})
+    plot.setXRange(0, 10, padding=0)
+    widget.resize(400, 300)
+    widget.show()
+
+    def colours() -> np.ndarray:
+        for _ in range(5):
+            pg.QtWidgets.QApplication.processEvents()
+        image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)
+        box = axis.sceneBoundingRect().toAlignedRect()
+        return pixels[box.top():box.bottom(), box.left():box.right(), :3].reshape(-1, 3).astype(int)
+
+    def reddish(rgb: np.ndarray) -> int:
+        return int(((rgb[:, 2] > 150) & (rgb[:, 1] < 100) & (rgb[:, 0] < 100)).sum())  # (B, G, R) order
+
+    def bluish(rgb: np.ndarray) -> int:
+        return int(((rgb[:, 0] > 150) & (rgb[:, 1] < 100) & (rgb[:, 2] < 100)).sum())
+
+    before = colours()
+    assert axis._layout is not None and reddish(before) == 0
+    axis.setPen("r")
+    red = colours()
+    assert reddish(red) > 100  # the axis line and ticks
+    axis.setTextPen("b")
+    blue = colours()
+    assert bluish(blue) > 20 and reddish(blue) > 100  # labels in the text pen, ticks still in the axis pen
+    widget.close()
