@@ -487,31 +487,33 @@ class Rasterizer:
             self._dilation = {key: (np.empty_like(image), np.empty_like(image))}
         return dilate_max(image, stamp, self._dilation[key])
 
-    def _dilated_compiled(self, image: np.ndarray, stamp: np.ndarray) -> np.ndarray:
-        """`dilate_max`, compiled: square dots (2 and 3 pixels, the usual point sizes on an ordinary screen) in
-        one fused pass; any other disc (a high-DPI screen's 6-pixel dot) as one horizontal run per distinct
-        stamp row and one vertical pass per stamp row. The result is a buffer kept between frames."""
+    def _dilate_into(self, canvas: np.ndarray, stamp: np.ndarray, lut: np.ndarray, mask, use_lut: bool,
+                     out: np.ndarray, pad: int) -> None:
+        """out = the canvas dilated by the dot (`dilate_max`'s pixels), cropped by ``pad``, through the colour
+        table ``lut`` (``use_lut``) or as it is (density colours), compiled, with the canvas left zero for the
+        next frame: one pass over it through a few rolling rows (square dots of 2 and 3 pixels, the usual
+        sizes, with the shifts as constants; any other disc, a high-DPI screen's 6-pixel dot, one horizontal
+        run per distinct row span of the dot)."""
         d = stamp.shape[0]
-        result = self._buffer_uninitialised("dilated", image.shape, image.dtype)
+        h, w = canvas.shape
         if d in (2, 3) and stamp.all():
-            run = self._buffer_uninitialised("run", image.shape, image.dtype)
-            splat_jit.kernel("dilate_square")(image, run, result, d)
-            return result
+            rows = self._buffer_uninitialised("rolling rows", (4, w), canvas.dtype)
+            splat_jit.kernel("dilate_square_lut")(canvas, rows, lut, mask, use_lut, out, pad, d)
+            return
         anchor = (d - 1) // 2
-        runs: dict[tuple[int, int], np.ndarray] = {}
-        first = True
+        spans: list[tuple[int, int]] = []
+        span_of_row = np.full(d, -1, np.int64)
         for row in range(d):
             cols = np.flatnonzero(stamp[row])
-            if cols.size == 0:
-                continue
-            span = (int(cols[0]) - anchor, int(cols[-1]) - anchor)
-            run = runs.get(span)
-            if run is None:
-                run = runs[span] = self._buffer_uninitialised(f"run{len(runs)}", image.shape, image.dtype)
-                splat_jit.kernel("row_run")(image, run, *span)
-            splat_jit.kernel("column_run")(run, result, row - anchor, first)
-            first = False
-        return image if first else result
+            if cols.size:
+                span = (int(cols[0]) - anchor, int(cols[-1]) - anchor)
+                if span not in spans:
+                    spans.append(span)
+                span_of_row[row] = spans.index(span)
+        runs = self._buffer_uninitialised("disc runs", (len(spans), d, w), canvas.dtype)
+        acc = self._buffer_uninitialised("disc row", (w,), canvas.dtype)
+        splat_jit.kernel("dilate_disc_lut")(canvas, runs, np.array(spans, np.int64).reshape(-1, 2), span_of_row, acc,
+                                            lut, mask, use_lut, out, pad, anchor)
 
     def _buffer_uninitialised(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         """A work array kept between frames of the same size, its contents left as they are (it is written
@@ -685,14 +687,11 @@ class Rasterizer:
             self._left_clear(counts)
         # at full opacity a colour depends on the slot alone: the table's first 256 entries (1 KB, in cache)
         mask, lut = (dtype(0xFFFF), lut) if count else (dtype(0xFF), lut[:256])
-        d = stamp.shape[0]
-        if d in (2, 3) and stamp.all():  # the usual point sizes: dilated, coloured and cleared in one pass
-            rows = self._buffer_uninitialised("rolling rows", (4, w), dtype)
-            splat_jit.kernel("dilate_square_lut")(canvas, rows, lut, mask, True, out, pad, d)
+        if stamp.shape[0] > 1:  # dilated, coloured and cleared in one pass
+            self._dilate_into(canvas, stamp, lut, mask, True, out, pad)
             self._left_clear(canvas)
-            return
-        image = self._dilated_compiled(canvas, stamp) if d > 1 else canvas  # compiled, row by row
-        splat_jit.kernel("lut_crop")(image, lut, mask, out, pad)
+        else:
+            splat_jit.kernel("lut_crop")(canvas, lut, mask, out, pad)
 
     def _render_sparse(self, layers: list[Layer], spans: list[np.ndarray], pm: PixelMap,
                        stamp: np.ndarray, lut: np.ndarray, out: np.ndarray, pad: int, was_clean: bool,
@@ -803,8 +802,8 @@ class Rasterizer:
         """`render_density_into` compiled: one pass over each layer's points in view (`splat_jit._density_splat`,
         which lists the pixels it fills and finds the largest count), then the filled pixels coloured and their
         sums cleared for the next frame (the listed ones when they are few, a zoom; else one pass over the
-        canvas), then the dilation into ``out``. Square dots (the usual sizes) are dilated and cropped in one
-        pass that also clears the colour buffer; other dots are dilated whole and the listed pixels cleared."""
+        canvas), then the dilation into ``out`` in one pass that also clears the colour buffer (`_dilate_into`;
+        one-pixel dots are copied and their listed pixels cleared)."""
         w, h = pm.width + 2 * pad, pm.height + 2 * pad
         size = w * h
         sums = self._density_sums
@@ -832,13 +831,10 @@ class Rasterizer:
         else:
             splat_jit.kernel("density_pack")(sums, largest[0], level, LOG1P_TABLE, flat)
         self._sums_clear, self._density_touched_n = True, touched
-        d = stamp.shape[0]
-        if d in (2, 3) and stamp.all():
-            rows = self._buffer_uninitialised("rolling rows", (4, w), np.uint32)
-            splat_jit.kernel("dilate_square_lut")(argb, rows, self._no_weights, np.uint32(0), False, out, pad, d)
+        if stamp.shape[0] > 1:  # dilated and cropped into ``out`` in one pass, which clears the colours
+            self._dilate_into(argb, stamp, self._no_weights, np.uint32(0), False, out, pad)
         else:
-            image = self._dilated_compiled(argb, stamp) if d > 1 else argb
-            np.copyto(out, image[pad:pad + pm.height, pad:pad + pm.width])
+            np.copyto(out, argb[pad:pad + pm.height, pad:pad + pm.width])
             splat_jit.kernel("zero_at")(flat, self._density_touched, touched)
         self._left_clear(argb)
 

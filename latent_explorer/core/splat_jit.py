@@ -295,49 +295,81 @@ def _log1p(n, log_table):
     return np.float32(math.log1p(n))
 
 
-def _row_run(src, dst, lo, hi):
-    """dst[:, j] = the maximum of src[:, j - k] for k in [lo, hi]: one row of a round dot, every row of the
-    canvas; columns the run does not reach whole are zeroed (padding the frame never shows). One shift at a
-    time, over a row in the first-level cache, through slices: the inner loops index from 0, so LLVM vectorises
-    them (an index offset by a variable keeps numba's negative-index check in the loop and runs one pixel at a
-    time)."""
-    h, w = src.shape
+def _span_run(s, d, lo, hi):
+    """d[j] = the maximum of s[j - k] for k in [lo, hi]: one row of a round dot, along one canvas row; columns
+    the run does not reach whole are zeroed (padding the frame never shows). One shift at a time through
+    slices indexed from 0, so LLVM vectorises the loops. (Called from `_dilate_disc_lut`: `_compile` compiles
+    it first, under the same name.)"""
+    w = len(s)
     j0 = max(hi, 0)
     j1 = min(w + lo, w)
-    for r in range(h):
-        row = dst[r]
+    if j1 <= j0:
         for j in range(w):
-            row[j] = 0
-        if j1 <= j0:
-            continue
-        d = row[j0:j1]
-        first = src[r][j0 - hi:j1 - hi]
+            d[j] = 0
+        return
+    for j in range(j0):
+        d[j] = 0
+    for j in range(j1, w):
+        d[j] = 0
+    run = d[j0:j1]
+    first = s[j0 - hi:j1 - hi]
+    for i in range(j1 - j0):
+        run[i] = first[i]
+    for k in range(lo, hi):
+        shifted = s[j0 - k:j1 - k]
         for i in range(j1 - j0):
-            d[i] = first[i]
-        for k in range(lo, hi):
-            shifted = src[r][j0 - k:j1 - k]
-            for i in range(j1 - j0):
-                d[i] = max(d[i], shifted[i])
+            run[i] = max(run[i], shifted[i])
 
 
-def _column_run(run, dst, dy, first):
-    """dst[r] = max(dst[r], run[r - dy]) for every row (``first``: dst[r] = run[r - dy]); rows with no source row
-    are zeroed on the first pass."""
-    h, w = dst.shape
+def _put_row(line, values, lut, mask, use_lut):
+    """line = lut[values & mask] (``use_lut``), else values: one output row of the dilation kernels. (Called from
+    them: `_compile` compiles it first, under the same name.)"""
+    if use_lut:
+        for j in range(len(line)):
+            line[j] = lut[values[j] & mask]
+    else:
+        for j in range(len(line)):
+            line[j] = values[j]
+
+
+def _dilate_disc_lut(src, runs, spans, span_of_row, acc, lut, mask, use_lut, out, pad, anchor):
+    """`_dilate_square_lut` for any dot (``core.splat.disc_stamp``: a high-DPI screen's 6-pixel dot), the pixels
+    `core.splat.dilate_max` gives: each canvas row's horizontal run for each distinct span of the dot's rows
+    (``spans`` (k, 2): lo, hi offsets; ``span_of_row[i]``: the span of dot row i, -1 for an empty row) goes
+    into a ring of the last d rows (``runs`` (k, d, width)), the canvas row is cleared, and once an output
+    row's source rows are all in the ring its maximum (``acc``) is looked up or copied into ``out``."""
+    h, w = src.shape
+    oh, ow = out.shape
+    d = span_of_row.shape[0]
+    total = acc[:ow]
     for r in range(h):
-        source = r - dy
-        d = dst[r]
-        if 0 <= source < h:
-            s = run[source]
+        s = src[r]
+        slot = r % d
+        for q in range(spans.shape[0]):
+            _span_run(s, runs[q, slot], spans[q, 0], spans[q, 1])
+        for j in range(w):
+            s[j] = 0
+        o = r - anchor - pad  # the output row whose lowest source row this is
+        if o < 0 or o >= oh:
+            continue
+        first = True
+        for row in range(d):
+            q = span_of_row[row]
+            if q < 0:
+                continue
+            source = runs[q, (r - row) % d][pad:pad + ow]  # canvas row o + pad - (row - anchor)
             if first:
-                for j in range(w):
-                    d[j] = s[j]
+                for j in range(ow):
+                    total[j] = source[j]
+                first = False
             else:
-                for j in range(w):
-                    d[j] = max(d[j], s[j])
-        elif first:
-            for j in range(w):
-                d[j] = 0
+                for j in range(ow):
+                    total[j] = max(total[j], source[j])
+        line = out[o]
+        if first:
+            for j in range(ow):
+                total[j] = 0
+        _put_row(line, total, lut, mask, use_lut)
 
 
 def _stamp_into_frame(xs, ys, keys, const_key, use_const, ranges, ax, bx, ay, by, canvas, off_y, off_x, lut,
@@ -437,44 +469,14 @@ def _square_run(s, d, diameter):
             d[j] = max(s[j - 1], s[j])
 
 
-def _dilate_square(src, run, dst, diameter):
-    """dst = the maximum of ``src`` over a square dot 2 or 3 pixels wide (the discs of the usual point sizes;
-    the same pixels as `core.splat.dilate_max`), through ``run`` (the horizontal maxima). Pixels on the outer
-    ring are zeroed (the frame never shows them).
-
-    The shifts are constants, so each inner loop is a plain element-wise maximum over a row in the first-level
-    cache, which LLVM vectorises: 0.4 ms for both directions on a 1200 × 900 canvas, against 1.4 ms for numpy's
-    four passes through memory. (A shift passed in as a variable keeps numba's negative-index check in the loop,
-    which then runs one pixel at a time, 3.4 ms.)"""
-    h, w = src.shape
-    for r in range(h):
-        s = src[r]
-        d = run[r]
-        _square_run(s, d, diameter)
-    for j in range(w):
-        dst[0, j] = 0
-        dst[h - 1, j] = 0
-    for r in range(1, h - 1):
-        a = run[r - 1]
-        b = run[r]
-        c = run[r + 1]
-        d = dst[r]
-        if diameter == 3:
-            for j in range(w):
-                d[j] = max(max(a[j], b[j]), c[j])
-        else:
-            for j in range(w):
-                d[j] = max(a[j], b[j])
-
-
 def _dilate_square_lut(src, rows, lut, mask, use_lut, out, pad, diameter):
-    """out = lut[dilated src & mask], cropped by ``pad``, for the square dots `_dilate_square` draws (the same
-    pixels), with ``src`` left zero for the next frame (without ``use_lut``: out = the dilated values, cropped:
-    the density frames' colours). One pass: each canvas row's horizontal maxima go to one
-    of three rolling rows of ``rows`` ((4, width): the fourth holds an output row's vertical maxima), the
-    canvas row is cleared while in the cache, and as soon as an output row's source rows are ready its colours
-    are looked up. No canvas-sized intermediate is written or read back: 0.9 ms against 1.2 for dilating,
-    colouring and clearing in three passes (1200 × 900)."""
+    """out = lut[dilated src & mask], cropped by ``pad``, for the square dots 2 and 3 pixels wide (the usual
+    point sizes on an ordinary screen; the pixels `core.splat.dilate_max` gives), with ``src`` left zero for the
+    next frame (without ``use_lut``: out = the dilated values, cropped: the density frames' colours). One pass:
+    each canvas row's horizontal maxima go to one of three rolling rows of ``rows`` ((4, width): the fourth
+    holds an output row's vertical maxima), the canvas row is cleared while in the cache, and as soon as an
+    output row's source rows are ready its colours are looked up. No canvas-sized intermediate is written or
+    read back: 0.9 ms against 1.2 for dilating, colouring and clearing in three passes (1200 × 900)."""
     h, w = src.shape
     oh, ow = out.shape
     below = 1 if diameter == 3 else 0  # the run rows below an output row's own that its dot reaches
@@ -498,21 +500,15 @@ def _dilate_square_lut(src, rows, lut, mask, use_lut, out, pad, diameter):
         else:
             for j in range(ow):
                 acc[j] = max(above[j], here[j])
-        if use_lut:
-            for j in range(ow):
-                line[j] = lut[acc[j] & mask]
-        else:
-            for j in range(ow):
-                line[j] = acc[j]
+        _put_row(line, acc, lut, mask, use_lut)
 
 
 _PYTHON = {"splat": _splat, "bounds": _bounds, "compact_labels": _compact_labels, "merge_counts": _merge_counts,
-           "lut_crop": _lut_crop, "dilate_square": _dilate_square, "dilate_square_lut": _dilate_square_lut,
+           "lut_crop": _lut_crop, "dilate_square_lut": _dilate_square_lut, "dilate_disc_lut": _dilate_disc_lut,
            "stamp_into_frame": _stamp_into_frame,
            "unstamp": _unstamp, "in_box": _in_box, "count_cells": _count_cells,
            "density_splat": _density_splat, "density_pack": _density_pack,
-           "density_pack_touched": _density_pack_touched, "zero_at": _zero_at, "row_run": _row_run,
-           "column_run": _column_run}
+           "density_pack_touched": _density_pack_touched, "zero_at": _zero_at}
 _kernels: dict[str, object] = {}
 
 
@@ -534,6 +530,8 @@ def _compile() -> None:
     globals()["_log1p"] = njit(**options)(_log1p)
     globals()["_pack_pixel"] = njit(**options)(_pack_pixel)
     globals()["_square_run"] = njit(**options)(_square_run)
+    globals()["_span_run"] = njit(**options)(_span_run)
+    globals()["_put_row"] = njit(**options)(_put_row)
     compiled = {name: njit(**options)(fn) for name, fn in _PYTHON.items()}
     # compile now for what frames pass: float32 coordinates, int32 pixel indices, uint16 (full opacity) and
     # uint32 (counted) keys
@@ -552,11 +550,11 @@ def _compile() -> None:
                                   np.zeros(36, np.uint32), dtype is np.uint32, index, np.ones(4, np.uint32),
                                   use_weights)
         compiled["lut_crop"](canvas, lut, dtype(0xFFFF), out, 2)
-        compiled["dilate_square"](canvas, canvas.copy(), canvas.copy(), 3)
         for use_lut in (True, False):
             compiled["dilate_square_lut"](canvas, np.zeros((4, 6), dtype), lut, dtype(0xFFFF), use_lut, out, 2, 3)
-        compiled["row_run"](canvas, canvas.copy(), -1, 2)
-        compiled["column_run"](canvas, canvas.copy(), 1, True)
+            compiled["dilate_disc_lut"](canvas, np.zeros((1, 2, 6), dtype), np.array([[-1, 1]], np.int64),
+                                        np.zeros(2, np.int64), np.zeros(6, dtype), lut, dtype(0xFFFF), use_lut, out,
+                                        2, 0)
     compiled["merge_counts"](np.zeros((2, 2), np.uint32), np.zeros((2, 2), np.uint32), np.uint32(127))
     canvas, keys, touched = np.zeros((6, 6), np.uint16), np.ones(4, np.uint16), np.zeros(36, np.int64)
     for use_const in (False, True):
