@@ -35,6 +35,7 @@ from latent_explorer.core.splat import (
 )
 
 MAX_FRAME_SIDE = 16384  # device pixels; a larger view (huge exports) is drawn at the clipped size
+EDGE_SLACK = 1e-3  # device pixels: a view edge this close to a whole pixel is taken as on it
 
 
 class PointCloudItem(pg.GraphicsObject):
@@ -178,9 +179,11 @@ class PointCloudItem(pg.GraphicsObject):
         base = painter.deviceTransform()
         ratio = abs(base.m11()) or 1.0
         rect = device.mapRect(view.viewRect()).normalized()
-        x0, y0 = math.floor(rect.left()), math.floor(rect.top())
-        width = min(math.ceil(rect.right()) - x0, MAX_FRAME_SIDE)
-        height = min(math.ceil(rect.bottom()) - y0, MAX_FRAME_SIDE)
+        # the view's edges are whole pixels give or take the rounding of the range's mapping (900.0000001): a
+        # frame one pixel taller or wider every other range change would cost new buffers and a cleared canvas
+        x0, y0 = math.floor(rect.left() + EDGE_SLACK), math.floor(rect.top() + EDGE_SLACK)
+        width = min(math.ceil(rect.right() - EDGE_SLACK) - x0, MAX_FRAME_SIDE)
+        height = min(math.ceil(rect.bottom() - EDGE_SLACK) - y0, MAX_FRAME_SIDE)
         if width <= 0 or height <= 0:
             painter.restore()
             return False

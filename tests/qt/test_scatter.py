@@ -803,3 +803,23 @@ def test_class_ids_are_compacted_and_counted_alike_on_both_paths(compiled, monke
     np.testing.assert_array_equal(counts, [(labels == k).sum() for k in range(4)])
     wide, wide_counts = compact_labels_and_counts(np.array([0, 2**40, 1]), 2)
     assert wide.dtype == np.int64 and wide[1] == 2**40 and wide_counts.tolist() == [1, 1]
+
+
+def test_the_frame_keeps_its_size_while_the_range_changes(scatter):
+    """A range change maps the view to the same device rectangle give or take rounding (900.0000001 pixels):
+    the frame keeps the plot area's size, so its image and canvas are kept (a pixel more every other change
+    cost new buffers and a cleared canvas)."""
+    rng = np.random.default_rng(4)
+    xy = rng.normal(0, 1, (20000, 2))
+    scatter.set_points(xy)
+    scatter.set_categorical(rng.integers(0, 3, len(xy)), list("abc"))
+    sizes, images = set(), set()
+    for centre, half in zip(rng.uniform(-0.5, 0.5, 12), rng.uniform(0.3, 3.0, 12), strict=True):
+        scatter.set_view(centre - half, centre + half, -centre - half * 0.7, -centre + half * 0.7)
+        grab_rgb(scatter)
+        sizes.add((scatter.cloud._frame.width(), scatter.cloud._frame.height()))
+        images.add(id(scatter.cloud._image))
+    area = scatter.view_box.sceneBoundingRect()
+    assert len(sizes) == 1 and len(images) == 1
+    (width, height), = sizes
+    assert abs(width - area.width()) <= 1 and abs(height - area.height()) <= 1
