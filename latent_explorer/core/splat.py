@@ -21,6 +21,7 @@ traffic of the dilation).
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass
 
@@ -47,6 +48,14 @@ SPARSE_STAMP_SHARE = 0.25  # stamp dots point by point below this many stamp pix
 # crossover: a stamped point costs about 40 ns, a dense frame about 1.6 ms of fixed passes over the canvas)
 
 
+def _index_in(position: float, last: int) -> int:
+    """The whole part of ``position`` clamped to [0, last], infinities to the nearer end and NaN to 0 (numpy's
+    clip of a scalar costs some microseconds, several per frame)."""
+    if not math.isfinite(position):
+        return last if position > 0 else 0
+    return min(max(math.floor(position), 0), last)
+
+
 @dataclass(frozen=True)
 class Columns:
     """Where each column of the hover grid begins in a layer's point order: the points of the columns a frame
@@ -59,8 +68,8 @@ class Columns:
     def span(self, lo: float, hi: float) -> tuple[int, int]:
         """The slice of points whose column overlaps the data interval [lo, hi]."""
         last = len(self.starts) - 2
-        c0 = int(np.clip(np.floor((lo - self.x0) / self.width), 0, last))
-        c1 = int(np.clip(np.floor((hi - self.x0) / self.width), 0, last))
+        c0 = _index_in((lo - self.x0) / self.width, last)
+        c1 = _index_in((hi - self.x0) / self.width, last)
         return int(self.starts[c0]), int(self.starts[c1 + 1])
 
 
@@ -81,8 +90,8 @@ class Cells:
         per grid column (one in all where every row is in view). Cells on the border, which also hold the
         outliers clamped into them, are taken whenever their column or row is."""
         nx = (len(self.starts) - 1) // self.ny
-        c0, c1 = (int(np.clip(np.floor((v - self.x0) / self.width), 0, nx - 1)) for v in (x_lo, x_hi))
-        r0, r1 = (int(np.clip(np.floor((v - self.y0) / self.height), 0, self.ny - 1)) for v in (y_lo, y_hi))
+        c0, c1 = (_index_in((v - self.x0) / self.width, nx - 1) for v in (x_lo, x_hi))
+        r0, r1 = (_index_in((v - self.y0) / self.height, self.ny - 1) for v in (y_lo, y_hi))
         if r0 == 0 and r1 == self.ny - 1:
             return np.array([[self.starts[c0 * self.ny], self.starts[(c1 + 1) * self.ny]]], np.int64)
         first = np.arange(c0, c1 + 1) * self.ny
