@@ -468,10 +468,7 @@ class Rasterizer:
         self._compiled_buffers: dict[tuple, np.ndarray] = {}
         self._cleared: list[np.ndarray] = []  # the work arrays the last frame left zero (see `_clear_buffer`)
         self._no_weights = np.ones(1, np.uint32)
-        self._density_sums = np.zeros((0, 4), np.float32)  # the compiled density frames' sums, side by side
-        self._density_touched = np.empty(0, np.int32)  # the pixels the last of them filled
-        self._density_touched_n = 0  # how many
-        self._sums_clear = False  # whether the last compiled density frame left its sums cleared
+        self._density_touched_n = 0  # how many pixels the last compiled density frame filled
         # the sparse frames' canvas, kept clear but for the pixels the last one wrote (see `_render_sparse`)
         self._sparse_canvas = np.zeros((0, 0), np.uint16)
         self._sparse_touched = np.empty(0, np.int64)
@@ -815,15 +812,12 @@ class Rasterizer:
         one-pixel dots are copied and their listed pixels cleared)."""
         w, h = pm.width + 2 * pad, pm.height + 2 * pad
         size = w * h
-        sums = self._density_sums
         argb = self._clear_buffer("density", (h, w), np.uint32)
-        if sums.shape != (size + 1, 4):
-            sums = self._density_sums = np.zeros((size + 1, 4), np.float32)  # the last entry: the spare
-            self._density_touched = np.empty(size, np.int32)
-        elif not self._sums_clear:
-            sums.fill(0)
-        self._sums_clear = False
-        sums[size] = (-np.inf, 0.0, 0.0, 0.0)  # the spare entry, where the points off the canvas go
+        # count, then red, green and blue times the count, side by side; the last entry is the spare, where the
+        # points off the canvas go
+        sums = self._clear_buffer("density sums", (size + 1, 4), np.float32)
+        filled = self._buffer_uninitialised("density filled", (size,), np.int32)  # the pixels it fills, listed
+        sums[size] = (-np.inf, 0.0, 0.0, 0.0)
         touched = 0
         largest = np.zeros(1, np.float32)
         index = self._index_scratch(SPLAT_BLOCK)
@@ -831,20 +825,21 @@ class Rasterizer:
             weights = layer.weights if layer.weights is not None else self._no_weights
             touched = splat_jit.kernel("density_splat")(
                 layer.xs, layer.ys, layer.rgb, weights, layer.weights is not None, self._ranges(layer, pm, pad, w, h),
-                pm.ax, pm.bx + pad, pm.ay, pm.by + pad, w, h, sums, index, self._density_touched, touched, largest)
+                pm.ax, pm.bx + pad, pm.ay, pm.by + pad, w, h, sums, index, filled, touched, largest)
         level = np.float32(np.clip(opacity, 0.0, 1.0))
         flat = argb.ravel()
         if touched < size // 8:
-            splat_jit.kernel("density_pack_touched")(sums, largest[0], level, LOG1P_TABLE, self._density_touched,
-                                                     touched, flat)
+            splat_jit.kernel("density_pack_touched")(sums, largest[0], level, LOG1P_TABLE, filled, touched, flat)
         else:
             splat_jit.kernel("density_pack")(sums, largest[0], level, LOG1P_TABLE, flat)
-        self._sums_clear, self._density_touched_n = True, touched
+        sums[size] = 0  # the filled pixels' sums were cleared as they were coloured: all of them are zero again
+        self._left_clear(sums)
+        self._density_touched_n = touched
         if stamp.shape[0] > 1:  # dilated and cropped into ``out`` in one pass, which clears the colours
             self._dilate_into(argb, stamp, self._no_weights, np.uint32(0), False, out, pad)
         else:
             np.copyto(out, argb[pad:pad + pm.height, pad:pad + pm.width])
-            splat_jit.kernel("zero_at")(flat, self._density_touched, touched)
+            splat_jit.kernel("zero_at")(flat, filled, touched)
         self._left_clear(argb)
 
     def _density_numpy(self, layers: list[Layer], pm: PixelMap, pad: int, sums: np.ndarray) -> None:
