@@ -334,6 +334,17 @@ def disc_stamp(diameter: int) -> np.ndarray:
     return (c[:, None] ** 2 + c[None, :] ** 2) <= (d / 2.0) ** 2 + 0.25
 
 
+def stamp_row_spans(stamp: np.ndarray) -> list[tuple[int, int] | None]:
+    """Each row of a dot's stamp as (lo, hi), the column offsets of its first and last pixel from the anchor
+    (``(d - 1) // 2``), or None for an empty row: the horizontal run a dilation takes for that row."""
+    anchor = (stamp.shape[0] - 1) // 2
+    spans: list[tuple[int, int] | None] = []
+    for row in stamp:
+        cols = np.flatnonzero(row)
+        spans.append(None if cols.size == 0 else (int(cols[0]) - anchor, int(cols[-1]) - anchor))
+    return spans
+
+
 def dilate_max(image: np.ndarray, stamp: np.ndarray, scratch: tuple[np.ndarray, np.ndarray] | None = None
                ) -> np.ndarray:
     """Grey-scale dilation (maximum over the stamp) by shifted slices: one horizontal run per stamp row.
@@ -365,9 +376,10 @@ def dilate_max(image: np.ndarray, stamp: np.ndarray, scratch: tuple[np.ndarray, 
             runs[(lo, hi)] = out
         return runs[(lo, hi)]
 
+    spans = stamp_row_spans(stamp)
+
     def run_of(row: int) -> np.ndarray | None:
-        cols = np.flatnonzero(stamp[row])
-        return None if cols.size == 0 else horizontal(int(cols[0]) - anchor, int(cols[-1]) - anchor)
+        return None if spans[row] is None else horizontal(*spans[row])
 
     centre = run_of(anchor)
     result = image.copy() if centre is None else centre.copy()
@@ -506,20 +518,13 @@ class Rasterizer:
             rows = self._buffer_uninitialised("rolling rows", (4, w), canvas.dtype)
             splat_jit.kernel("dilate_square_lut")(canvas, rows, lut, mask, use_lut, out, pad, d)
             return
-        anchor = (d - 1) // 2
-        spans: list[tuple[int, int]] = []
-        span_of_row = np.full(d, -1, np.int64)
-        for row in range(d):
-            cols = np.flatnonzero(stamp[row])
-            if cols.size:
-                span = (int(cols[0]) - anchor, int(cols[-1]) - anchor)
-                if span not in spans:
-                    spans.append(span)
-                span_of_row[row] = spans.index(span)
+        of_row = stamp_row_spans(stamp)
+        spans = sorted({span for span in of_row if span is not None})  # the distinct runs, each made once
+        span_of_row = np.array([-1 if span is None else spans.index(span) for span in of_row], np.int64)
         runs = self._buffer_uninitialised("disc runs", (len(spans), d, w), canvas.dtype)
         acc = self._buffer_uninitialised("disc row", (w,), canvas.dtype)
         splat_jit.kernel("dilate_disc_lut")(canvas, runs, np.array(spans, np.int64).reshape(-1, 2), span_of_row, acc,
-                                            lut, mask, use_lut, out, pad, anchor)
+                                            lut, mask, use_lut, out, pad, (d - 1) // 2)
 
     def _buffer_uninitialised(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         """A work array kept between frames of the same size, its contents left as they are (it is written
