@@ -41,8 +41,7 @@ class FastAxis(pg.AxisItem):
         self._sizes: OrderedDict[tuple[str, str], tuple[float, float]] = OrderedDict()
         self._static: OrderedDict[tuple[str, str], QStaticText] = OrderedDict()
         self._metrics: dict[str, tuple[QFontMetricsF, dict[str, float]]] = {}
-        self._pens: dict[int, QPen] = {}  # the tick pen of each level, made from the pen `_pens_of`
-        self._pens_of: QPen | None = None
+        self._pens: dict[int, QPen] = {}  # the tick pen of each level, made from `_pens_now`'s tick pen
         self._pen_cache: tuple | None = None
         self._layout: tuple | None = None
 
@@ -84,22 +83,20 @@ class FastAxis(pg.AxisItem):
         cached = self._pen_cache
         if cached is None or any(a is not b for a, b in zip(cached[0], sources, strict=True)):
             cached = self._pen_cache = (sources, (self.pen(), self.tickPen(), self.textPen()))
+            self._pens = {}  # the levels' tick pens follow the new tick pen
         return cached[1]
 
     def _tick_pen(self, level: int) -> QPen:
         """The tick pen of a level (pyqtgraph fades finer levels), made once per tick pen."""
         base = self._pens_now()[1]
-        if self._pens_of is not base:
-            self._pens, self._pens_of = {}, base
-        key = level
-        pen = self._pens.get(key)
+        pen = self._pens.get(level)
         if pen is None:
             pen = QPen(base)
             if base.brush().style() == Qt.BrushStyle.SolidPattern:
                 color = QColor(base.color())
                 color.setAlpha(int(255 / (level + 1)))
                 pen.setColor(color)
-            self._pens[key] = pen
+            self._pens[level] = pen
         return pen
 
     def _lay_out(self, p: QPainter) -> tuple | None:
