@@ -335,7 +335,11 @@ class LatentScatter(QWidget):
     @property
     def loading(self) -> bool:
         """Whether the worker is still preparing the points (copy, sort, hover grid, a large cloud's colours)."""
-        return any(job is not None for job in (self._preparing, self._sorting, self._styling, self._labelling))
+        return any(job is not None for job in self._worker_jobs())
+
+    def _worker_jobs(self) -> tuple[Future | None, ...]:
+        """The worker's jobs for the current points: copy, sort, colours, class ids (None where not running)."""
+        return self._preparing, self._sorting, self._styling, self._labelling
 
     def set_points(self, xy: np.ndarray, keep_view: bool = False) -> None:
         """New coordinates (N, 2). Colours, selection and hidden classes are kept while N stays the same.
@@ -355,7 +359,7 @@ class LatentScatter(QWidget):
             self._show_color_bar(False)
         n_changed = len(xy) != len(self._xy)
         self._xy = xy
-        for pending in (self._preparing, self._sorting, self._styling, self._labelling):
+        for pending in self._worker_jobs():
             if pending is not None:
                 pending.cancel()  # a layout streamed since: its sort and colours are not wanted any more
         self._preparing = self._sorting = self._styling = self._labelling = None
@@ -433,7 +437,7 @@ class LatentScatter(QWidget):
     def wait_until_sorted(self, timeout: float | None = None) -> None:
         """Block until the background sort (and the colours of a large cloud) are done and swapped in (tests,
         exports)."""
-        for pending in (self._preparing, self._sorting, self._styling, self._labelling):
+        for pending in self._worker_jobs():
             if pending is not None and not pending.cancelled():
                 with contextlib.suppress(CancelledError):  # a newer layout replaced it meanwhile
                     pending.exception(timeout)
