@@ -209,10 +209,6 @@ class GridIndex:
         np.clip(scaled, 0, self.shape[axis] - 1, out=scaled)
         return scaled.astype(np.int32)
 
-    def cell_sample(self, per_cell: int) -> tuple[np.ndarray, np.ndarray]:
-        """`sample_cells` of this grid's points."""
-        return sample_cells(self.starts, self.shape, per_cell)
-
     def cell_of(self, x: float, y: float) -> tuple[int, int]:
         """(col, row) of a centred position, clipped to the grid."""
         n = self.shape[0] - 1
