@@ -103,7 +103,7 @@ def iter_model_analyses(name: str, tag: str, facts: dict[str, object], codes: Co
     axes = axis_statistics(codes.z)
     spectrum = pca_spectrum(codes.z)
     kmeans = yield from prefixed(tag, iter_kmeans_sweep(codes.z, list(settings.kmeans_ks),
-                                                          list(settings.kmeans_seeds)))
+                                                         list(settings.kmeans_seeds)))
     posterior = None
     if codes.is_variational:
         posterior = yield from prefixed(tag, iter_posterior_statistics(codes.mu, codes.logvar, codes.z))
